@@ -1,0 +1,2 @@
+// Public surface of api/ (re-exported by ../index.ts).
+export {}

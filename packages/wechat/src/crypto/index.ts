@@ -1,0 +1,2 @@
+// Public surface of crypto/ (re-exported by ../index.ts).
+export {}

@@ -1,0 +1,2 @@
+// Public surface of official-account/ (re-exported by ../index.ts).
+export {}

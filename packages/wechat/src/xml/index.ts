@@ -1,0 +1,2 @@
+// Public surface of xml/ (re-exported by ../index.ts).
+export {}
