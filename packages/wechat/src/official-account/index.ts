@@ -1,2 +1,10 @@
 // Public surface of official-account/ (re-exported by ../index.ts).
-export {}
+export { computeSignature, verifyUrlSignature } from './url-signature.js'
+export { createMessageCrypto, decodeEncodingAesKey } from './message-crypto.js'
+export type { MessageCrypto, MessageCryptoOptions } from './message-crypto.js'
+export { readEnvelope, readEncryptedReply, buildEnvelope, buildEncryptedReply } from './envelope.js'
+export type { Envelope, EncryptedReply } from './envelope.js'
+export { parseInbound, renderInbound, inboundDedupeKey } from './inbound-message.js'
+export type { InboundBase, InboundMessage } from './inbound-message.js'
+export { textReply, renderReply, parseReply } from './reply.js'
+export type { Reply, TextReply } from './reply.js'

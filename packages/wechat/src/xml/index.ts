@@ -1,2 +1,3 @@
 // Public surface of xml/ (re-exported by ../index.ts).
-export {}
+export { parseXml, buildXml } from './codec.js'
+export type { XmlRecord, XmlValue, XmlLimits, XmlBuildValue } from './codec.js'

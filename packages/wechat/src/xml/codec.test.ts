@@ -1,0 +1,169 @@
+// Tests of the XML codec: hostile documents, limits, exact strings and CDATA-safe round trips.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { WeChatProtocolError, type WeChatProtocolErrorCode } from '../errors.js'
+import { buildXml, parseXml } from './codec.js'
+
+function assertCode(fn: () => unknown, code: WeChatProtocolErrorCode): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(
+      error instanceof WeChatProtocolError,
+      `expected WeChatProtocolError, got ${String(error)}`,
+    )
+    assert.equal(error.code, code)
+    return true
+  })
+}
+
+test('parses a WeChat text message with CDATA and bare values into strings', () => {
+  const xml = `<xml>
+  <ToUserName><![CDATA[gh_123]]></ToUserName>
+  <FromUserName><![CDATA[oUser]]></FromUserName>
+  <CreateTime>1348831860</CreateTime>
+  <MsgType><![CDATA[text]]></MsgType>
+  <Content><![CDATA[this is a test]]></Content>
+  <MsgId>1234567890123456</MsgId>
+</xml>`
+  assert.deepEqual(parseXml(xml), {
+    ToUserName: 'gh_123',
+    FromUserName: 'oUser',
+    CreateTime: '1348831860',
+    MsgType: 'text',
+    Content: 'this is a test',
+    MsgId: '1234567890123456',
+  })
+})
+
+test('keeps a MsgId beyond 2^53 exact as a string', () => {
+  const big = '9007199254740993123'
+  const parsed = parseXml(`<xml><MsgId>${big}</MsgId><Zero>007</Zero><Exp>1e5</Exp></xml>`)
+  assert.equal(parsed.MsgId, big)
+  assert.equal(parsed.Zero, '007')
+  assert.equal(parsed.Exp, '1e5')
+})
+
+test('keeps leading and trailing whitespace inside CDATA verbatim', () => {
+  const parsed = parseXml('<xml><Content>\n  <![CDATA[  two  spaces \n]]>\n</Content></xml>')
+  assert.equal(parsed.Content, '  two  spaces \n')
+})
+
+test('trims plain text values and decodes the predefined entities', () => {
+  const parsed = parseXml('<xml><A>  a &amp; b &lt;c&gt; &#20013;&#x6587; </A></xml>')
+  assert.equal(parsed.A, 'a & b <c> 中文')
+})
+
+test('accepts any root name, the declaration, comments and empty elements', () => {
+  const parsed = parseXml(
+    '<?xml version="1.0" encoding="UTF-8"?><root><!-- note --><A/><B></B></root>',
+  )
+  assert.deepEqual(parsed, { A: '', B: '' })
+})
+
+test('ignores attributes', () => {
+  assert.deepEqual(parseXml('<xml id="1"><A kind="x">v</A></xml>'), { A: 'v' })
+})
+
+test('parses nested records', () => {
+  assert.deepEqual(parseXml('<xml><A><B>1</B><C><D>2</D></C></A></xml>'), {
+    A: { B: '1', C: { D: '2' } },
+  })
+})
+
+test('rejects the billion laughs entity bomb before expanding anything', () => {
+  const bomb = `<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<xml><Content>&lol3;</Content></xml>`
+  assertCode(() => parseXml(bomb), 'XML_INVALID')
+})
+
+test('rejects an external SYSTEM entity (XXE)', () => {
+  const xxe = `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><Content>&xxe;</Content></xml>`
+  assertCode(() => parseXml(xxe), 'XML_INVALID')
+})
+
+test('rejects a lowercase doctype and an undeclared entity reference', () => {
+  assertCode(() => parseXml('<!doctype xml><xml><A>1</A></xml>'), 'XML_INVALID')
+  assertCode(() => parseXml('<xml><A>&xxe;</A></xml>'), 'XML_INVALID')
+})
+
+test('accepts DOCTYPE-looking text inside CDATA as plain content', () => {
+  assert.equal(parseXml('<xml><A><![CDATA[<!DOCTYPE x>]]></A></xml>').A, '<!DOCTYPE x>')
+})
+
+test('rejects nesting deeper than the depth limit', () => {
+  const deep = '<a>'.repeat(9) + 'x' + '</a>'.repeat(9)
+  assertCode(() => parseXml(deep), 'XML_INVALID')
+  assert.doesNotThrow(() => parseXml('<a>'.repeat(8) + 'x' + '</a>'.repeat(8)))
+  assertCode(() => parseXml('<a>'.repeat(5000) + '</a>'.repeat(5000)), 'XML_INVALID')
+  assertCode(() => parseXml('<a><b><c>x</c></b></a>', { maxDepth: 2 }), 'XML_INVALID')
+})
+
+test('rejects a document over 64 KiB by its UTF-8 byte length', () => {
+  const justOver = `<xml><A>${'a'.repeat(65_536)}</A></xml>`
+  assertCode(() => parseXml(justOver), 'XML_TOO_LARGE')
+  // 22 000 CJK characters are 66 000 bytes although fewer than 65 536 UTF-16 units.
+  const cjk = `<xml><A><![CDATA[${'中'.repeat(22_000)}]]></A></xml>`
+  assert.ok(cjk.length < 65_536)
+  assertCode(() => parseXml(cjk), 'XML_TOO_LARGE')
+  assertCode(() => parseXml('<xml><A>1</A></xml>', { maxBytes: 10 }), 'XML_TOO_LARGE')
+})
+
+test('rejects text that is not XML', () => {
+  for (const bad of [
+    '',
+    'hello',
+    '{"a":1}',
+    '<xml><A>1</xml>',
+    '<a></a><b></b>',
+    '<xml><A>1</A>',
+    '<xml>a & b</xml>',
+  ]) {
+    assertCode(() => parseXml(bad), 'XML_INVALID')
+  }
+})
+
+test('rejects a repeated element name', () => {
+  assertCode(() => parseXml('<xml><A>1</A><A>2</A></xml>'), 'XML_INVALID')
+  assertCode(() => parseXml('<xml><A><B/><B/></A></xml>'), 'XML_INVALID')
+})
+
+test('rejects text mixed with child elements', () => {
+  assertCode(() => parseXml('<xml>text<A>1</A></xml>'), 'XML_INVALID')
+})
+
+test('builds strings in CDATA, numbers bare, skips undefined and nests records', () => {
+  const xml = buildXml({ A: 'x', B: 12, C: undefined, D: { E: 'y' } })
+  assert.equal(xml, '<xml><A><![CDATA[x]]></A><B>12</B><D><E><![CDATA[y]]></E></D></xml>')
+  assert.equal(buildXml({ A: '1' }, { root: 'root' }), '<root><A><![CDATA[1]]></A></root>')
+})
+
+test('splits ]]> so it round trips without injecting markup', () => {
+  const hostile = 'a]]><Injected>1</Injected><![CDATA[b ]]> ]]]]>'
+  const xml = buildXml({ Content: hostile })
+  assert.equal(parseXml(xml).Content, hostile)
+  assert.ok(!('Injected' in parseXml(xml)))
+})
+
+test('round trips CJK, emoji and whitespace-edged text', () => {
+  const values = ['你好，世界', ' 前后空格 ', '😀 emoji\nline', '<tag> & "quotes"', '']
+  for (const value of values) {
+    assert.equal(parseXml(buildXml({ Content: value })).Content, value)
+  }
+})
+
+test('refuses to build invalid element names or non-finite numbers', () => {
+  assertCode(() => buildXml({ 'a b': 'x' }), 'XML_INVALID')
+  assertCode(() => buildXml({ '<A>': 'x' }), 'XML_INVALID')
+  assertCode(() => buildXml({ A: Number.NaN }), 'XML_INVALID')
+  assertCode(() => buildXml({ A: 'x' }, { root: '1x' }), 'XML_INVALID')
+})
+
+test('counts nesting even when attribute values hide markup characters', () => {
+  const sneaky = '<a x="/>">'.repeat(20) + 'x' + '</a>'.repeat(20)
+  assertCode(() => parseXml(sneaky), 'XML_INVALID')
+  assert.deepEqual(parseXml('<xml><A x="/>">1</A></xml>'), { A: '1' })
+})
