@@ -1,0 +1,137 @@
+// Zod field helpers for environment variables: each parses one string into its meaning.
+import { z } from 'zod'
+
+type Parsed<T> = { value: T } | { problem: string }
+
+/** A field: `string | undefined` in (empty strings are already unset), T out, problems as sentences. */
+function field<T>(parse: (raw: string | undefined) => Parsed<T>) {
+  return z
+    .string({ error: 'must be a string' })
+    .optional()
+    .transform((raw, ctx): T => {
+      const result = parse(raw)
+      if ('problem' in result) {
+        // Only the sentence is reported, never `raw`: the variable may be a secret.
+        ctx.addIssue({ code: 'custom', message: result.problem })
+        return z.NEVER
+      }
+      return result.value
+    })
+}
+
+const INTEGER = /^[+-]?\d+$/
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off'])
+
+function parseInteger(raw: string): number | undefined {
+  if (!INTEGER.test(raw.trim())) return undefined
+  const n = Number(raw.trim())
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+function port(defaultPort: number) {
+  return field<number>((raw) => {
+    if (raw === undefined) return { value: defaultPort }
+    const n = parseInteger(raw)
+    if (n === undefined || n < 0 || n > 65535) {
+      return { problem: 'must be a port number (0-65535)' }
+    }
+    return { value: n }
+  })
+}
+
+function secret(minLength: number) {
+  return field<string>((raw) => {
+    if (raw === undefined) return { problem: `is required (at least ${minLength} characters)` }
+    if (raw.length < minLength) return { problem: `must be at least ${minLength} characters long` }
+    return { value: raw }
+  })
+}
+
+interface UrlOptions {
+  /** Allowed schemes, with the colon; default `['http:', 'https:']`. */
+  protocols?: readonly string[]
+}
+
+/** Returns the URL as written minus trailing slashes, so callers can append `/path`. */
+function url(defaultUrl?: string, options: UrlOptions = {}) {
+  const protocols = options.protocols ?? ['http:', 'https:']
+  const expected = `a URL (${protocols.map((p) => p.replace(/:$/, '')).join(' or ')})`
+  return field<string>((raw) => {
+    const value = raw ?? defaultUrl
+    if (value === undefined) return { problem: `is required (${expected})` }
+    let parsed: URL
+    try {
+      parsed = new URL(value)
+    } catch {
+      return { problem: `must be ${expected}` }
+    }
+    if (!protocols.includes(parsed.protocol)) return { problem: `must be ${expected}` }
+    return { value: value.trim().replace(/\/+$/, '') }
+  })
+}
+
+function boolean(defaultValue: boolean) {
+  return field<boolean>((raw) => {
+    if (raw === undefined) return { value: defaultValue }
+    const word = raw.trim().toLowerCase()
+    if (TRUE_WORDS.has(word)) return { value: true }
+    if (FALSE_WORDS.has(word)) return { value: false }
+    return { problem: 'must be true or false' }
+  })
+}
+
+interface IntRange {
+  min?: number
+  max?: number
+}
+
+function int(defaultValue: number, range: IntRange = {}) {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range
+  const expected =
+    range.min !== undefined && range.max !== undefined
+      ? `an integer from ${min} to ${max}`
+      : range.min !== undefined
+        ? `an integer of at least ${min}`
+        : range.max !== undefined
+          ? `an integer of at most ${max}`
+          : 'an integer'
+  return field<number>((raw) => {
+    if (raw === undefined) return { value: defaultValue }
+    const n = parseInteger(raw)
+    if (n === undefined || n < min || n > max) return { problem: `must be ${expected}` }
+    return { value: n }
+  })
+}
+
+/** Comma-separated list; items trimmed, empty items dropped. */
+function csv(defaultValue: readonly string[] = []) {
+  return field<string[]>((raw) => {
+    if (raw === undefined) return { value: [...defaultValue] }
+    return {
+      value: raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    }
+  })
+}
+
+/** A plain string, required unless a default is given. */
+function string(defaultValue?: string) {
+  return field<string>((raw) => {
+    const value = raw ?? defaultValue
+    return value === undefined ? { problem: 'is required' } : { value }
+  })
+}
+
+/** A plain optional string (empty = unset). */
+function optional() {
+  return field<string | undefined>((raw) => ({ value: raw }))
+}
+
+/**
+ * The field helpers. Any of them can be made optional with zod's `.optional()`
+ * (`env.url().optional()`), since an unset or empty variable arrives as `undefined`.
+ */
+export const env = { port, secret, url, boolean, int, csv, string, optional } as const

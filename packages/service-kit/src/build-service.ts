@@ -1,0 +1,59 @@
+// buildService: a Fastify instance with request ids, the error and 404 handlers, and the ops routes.
+import { fastify } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { LoggerOptions } from 'pino'
+import { errorHandler, notFoundHandler } from './error-handler.js'
+import { installMetrics } from './metrics.js'
+import type { MetricsOptions } from './metrics.js'
+import { installOpsRoutes } from './ops-routes.js'
+import { createGenReqId, REQUEST_ID_HEADER } from './request-id.js'
+
+export interface BuildServiceOptions {
+  /** Service name, put on metrics as the `service` label. */
+  name: string
+  /** pino options (see createLoggerOptions), a ready pino logger, or false (default) for none. */
+  logger?: false | LoggerOptions | FastifyBaseLogger
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For is believed. Default false. */
+  trustProxy?: FastifyServerOptions['trustProxy']
+  /** Largest accepted body in bytes; default 1 MiB. */
+  bodyLimit?: number
+  requestIdHeader?: string
+  metrics?: Omit<MetricsOptions, 'defaultLabels'>
+}
+
+function isLoggerInstance(value: unknown): value is FastifyBaseLogger {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { child?: unknown }).child === 'function'
+  )
+}
+
+/** Never listens (STYLE §9.6): `runServer` does that. */
+export function buildService(options: BuildServiceOptions): FastifyInstance {
+  const { name, logger = false, trustProxy = false, bodyLimit = 1024 * 1024 } = options
+  const requestIdHeader = (options.requestIdHeader ?? REQUEST_ID_HEADER).toLowerCase()
+  const app = fastify({
+    ...(isLoggerInstance(logger) ? { loggerInstance: logger } : { logger }),
+    trustProxy,
+    bodyLimit,
+    // The header is read (and checked) by genReqId alone; Fastify would accept any value.
+    requestIdHeader: false,
+    genReqId: createGenReqId(requestIdHeader),
+    // Bad URLs are answered before routing and hooks; give them the same body and request id.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header(requestIdHeader, request.id)
+      errorHandler(error, request, reply)
+    },
+  }) as unknown as FastifyInstance
+
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(requestIdHeader, request.id)
+    done()
+  })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  installMetrics(app, { ...options.metrics, defaultLabels: { service: name } })
+  installOpsRoutes(app)
+  return app
+}

@@ -1,0 +1,28 @@
+// @wxgate/service-kit: the Fastify plumbing both services share.
+import './types.js'
+
+export { buildService } from './build-service.js'
+export type { BuildServiceOptions } from './build-service.js'
+export { runServer } from './run-server.js'
+export type { RunServerOptions } from './run-server.js'
+export {
+  defineError,
+  isServiceError,
+  listErrorCodes,
+  serviceKitErrors,
+  RateLimitedError,
+} from './errors.js'
+export type { DefinedError, ServiceError, ErrorCodeEntry } from './errors.js'
+export { errorHandler, notFoundHandler, mapError } from './error-handler.js'
+export type { ErrorBody, ValidationIssue } from './error-handler.js'
+export { createLoggerOptions, REDACT_PATHS, REDACTED, redactUrl } from './logger.js'
+export type { CreateLoggerOptionsInput } from './logger.js'
+export {
+  genReqId,
+  createGenReqId,
+  isValidRequestId,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PATTERN,
+} from './request-id.js'
+export type { ReadinessCheck, ReadinessCheckOptions, ServiceMetrics } from './types.js'
+export type { MetricsOptions } from './metrics.js'

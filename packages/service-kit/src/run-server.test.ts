@@ -1,0 +1,78 @@
+// Tests for runServer in a child process: drain on SIGTERM, forced exit on a second signal.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { request } from 'node:http'
+import { describe, it } from 'node:test'
+
+// A real process: signals and exit codes cannot be observed through inject().
+const script = `
+  import { buildService, runServer } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)}
+  const app = buildService({ name: 'signal-test' })
+  app.get('/slow', async (request) => {
+    const ms = Number(request.query.ms)
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    return { done: true }
+  })
+  const address = await runServer(app, { host: '127.0.0.1', port: 0 })
+  process.stdout.write(address + '\\n')
+`
+
+async function startChild(): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  const stdout = child.stdout
+  let buffered = ''
+  for await (const chunk of stdout) {
+    buffered += String(chunk)
+    if (buffered.includes('\n')) break
+  }
+  return { child, address: buffered.trim() }
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      res.on('error', reject)
+    })
+      .on('error', reject)
+      .end()
+  })
+}
+
+describe('runServer', () => {
+  it('drains an in-flight request on SIGTERM and exits 0', async () => {
+    const { child, address } = await startChild()
+    assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const exited = once(child, 'exit')
+    const inFlight = get(`${address}/slow?ms=400`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    child.kill('SIGTERM')
+    const answer = await inFlight
+    assert.equal(answer.status, 200)
+    assert.deepEqual(JSON.parse(answer.body), { done: true })
+    const [code] = (await exited) as [number | null]
+    assert.equal(code, 0)
+  })
+
+  it('exits at once with 1 on a second signal', async () => {
+    const { child, address } = await startChild()
+    const exited = once(child, 'exit')
+    get(`${address}/slow?ms=10000`).catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const started = Date.now()
+    child.kill('SIGINT')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    child.kill('SIGINT')
+    const [code] = (await exited) as [number | null]
+    assert.equal(code, 1)
+    assert.ok(Date.now() - started < 5000)
+  })
+})

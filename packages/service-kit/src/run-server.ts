@@ -1,0 +1,45 @@
+// runServer: listen, then on SIGTERM/SIGINT drain (app.close) and exit 0; a second signal forces exit.
+import type { FastifyInstance } from 'fastify'
+
+export interface RunServerOptions {
+  host: string
+  port: number
+  /** Longest drain before giving up with exit 1; default 10 s. */
+  closeTimeoutMs?: number
+  signals?: readonly NodeJS.Signals[]
+}
+
+/** Resolves with the listening address. Only a `server.ts` calls this. */
+export async function runServer(app: FastifyInstance, options: RunServerOptions): Promise<string> {
+  const { host, port, closeTimeoutMs = 10_000, signals = ['SIGTERM', 'SIGINT'] } = options
+  const address = await app.listen({ host, port })
+  let closing = false
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      app.log.warn({ signal }, 'second signal, exiting without draining')
+      process.exit(1)
+    }
+    closing = true
+    app.log.info({ signal }, 'draining in-flight requests before exit')
+    const timer = setTimeout(() => {
+      app.log.error({ closeTimeoutMs }, 'drain timed out, exiting')
+      process.exit(1)
+    }, closeTimeoutMs)
+    timer.unref()
+    app.close().then(
+      () => {
+        clearTimeout(timer)
+        process.exit(0)
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'error while closing')
+        process.exit(1)
+      },
+    )
+  }
+  // Hooks cannot be added once listening, so the handlers stay for the life of the process:
+  // runServer is only called by a server.ts, which owns the process.
+  for (const signal of signals) process.on(signal, onSignal)
+  return address
+}
