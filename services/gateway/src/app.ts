@@ -1,0 +1,221 @@
+// buildApp: the gateway's Fastify instance (WeChat's three URLs + ops), wired from config and deps; never listens.
+import { createSecretKey } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { createInternalClient } from '@wxgate/internal-api'
+import { buildService, createLoggerOptions } from '@wxgate/service-kit'
+import type { BuildServiceOptions } from '@wxgate/service-kit'
+import { createMessageCrypto } from '@wxgate/wechat'
+import type { GatewayConfig } from './config.js'
+import { isEventJob, runEventJob } from './events/app-calls.js'
+import type { AppCallName, AppClient, EventJob } from './events/app-calls.js'
+import { createMemoryDedupeStore, createRedisDedupeStore } from './events/dedupe.js'
+import type { DedupeStore } from './events/dedupe.js'
+import { createEventDispatcher } from './events/dispatch.js'
+import { createGatewayMetrics, statusClass } from './metrics.js'
+import { paymentNotifyRoutes } from './routes/payment-notify.js'
+import { wechatVerifyRoutes } from './routes/wechat-verify.js'
+import { XML_BODY_LIMIT } from './routes/xml-body.js'
+import { openSpool } from './spool/spool.js'
+import { createSpoolWorker } from './spool/spool-worker.js'
+import type { BackoffOptions, DeliveryOutcome } from './spool/spool-worker.js'
+
+export interface GatewayDeps {
+  /** The internal client to app; default: one built from APP_SERVER_URL and INTERNAL_API_SECRET. */
+  client?: AppClient
+  /** ms clock (push timestamps, reply times, spool sequence). */
+  now?: () => number
+  /** Default: Redis when REDIS_URL is set, else in-process. */
+  dedupe?: DedupeStore
+  /** Overrides GATEWAY_SPOOL_DIR. */
+  spoolDir?: string
+  /** Fastify logger option; default: JSON logs at LOG_LEVEL with the redact list. */
+  logger?: BuildServiceOptions['logger']
+  /** Budget of all internal calls of one push, well under WeChat's 5 s (default 1500 ms). */
+  pushDeadlineMs?: number
+  /** How long app may take to record a payment (default 3000 ms). */
+  payDeadlineMs?: number
+  /** Budget of one delivery attempt from the spool (default 5000 ms). */
+  spoolDeliveryTimeoutMs?: number
+  spoolBackoff?: BackoffOptions
+  /** Random source of the safe-mode reply prefix. */
+  randomBytes?: (size: number) => Buffer
+}
+
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
+function jobType(job: EventJob): string {
+  if (!job.subscribed) return 'unsubscribe'
+  return job.binding?.event ?? 'subscribe'
+}
+
+export async function buildApp(options: {
+  config: GatewayConfig
+  deps?: GatewayDeps
+}): Promise<FastifyInstance> {
+  const { config, deps = {} } = options
+  const now = deps.now ?? Date.now
+
+  const app = buildService({
+    name: 'gateway',
+    logger: deps.logger ?? createLoggerOptions({ level: config.logLevel, name: 'gateway' }),
+    // A hop count becomes the function form: trust that many proxies nearest to us.
+    trustProxy:
+      typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    bodyLimit: XML_BODY_LIMIT,
+  })
+  const metrics = createGatewayMetrics(app.metrics.registry)
+
+  const ownClient =
+    deps.client === undefined
+      ? createInternalClient({
+          baseUrl: config.appServerUrl,
+          // The HMAC key is built once here; every call only computes.
+          secret: createSecretKey(Buffer.from(config.internalApiSecret, 'utf8')),
+          timeoutMs: deps.spoolDeliveryTimeoutMs ?? 5000,
+        })
+      : undefined
+  const client: AppClient = deps.client ?? (ownClient as AppClient)
+
+  let dedupe = deps.dedupe
+  if (dedupe === undefined && config.redisUrl !== undefined) {
+    const redis = new Redis(config.redisUrl, {
+      lazyConnect: true,
+      // A Redis outage must not hold a push past WeChat's deadline: fail fast, process without it.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 250,
+    })
+    redis.on('error', (error: unknown) => app.log.warn({ err: error }, 'redis error'))
+    try {
+      await redis.connect()
+    } catch (error) {
+      app.log.warn({ err: error }, 'redis unreachable at start; dedupe falls back per push')
+    }
+    dedupe = createRedisDedupeStore({ redis, ownsConnection: true })
+  }
+  const dedupeStore = dedupe ?? createMemoryDedupeStore({ now })
+
+  const observeCall = (
+    call: AppCallName | 'readyz',
+    seconds: number,
+    status: number | 'unreachable',
+  ): void => {
+    metrics.appCallDuration.observe({ call, status: statusClass(status) }, seconds)
+  }
+
+  const spool = await openSpool<EventJob>({
+    dir: deps.spoolDir ?? config.spoolDir,
+    isPayload: isEventJob,
+    now,
+    onProblem: ({ file, error }) =>
+      app.log.error({ err: error, file }, 'unreadable spool entry set aside'),
+  })
+  const deliveryTimeoutMs = deps.spoolDeliveryTimeoutMs ?? 5000
+  const worker = createSpoolWorker<EventJob>({
+    spool,
+    backoff: deps.spoolBackoff,
+    onDepth: (depth) => metrics.spoolDepth.set(depth),
+    onError: (error, entry) =>
+      app.log.error({ err: error, entry: entry.id }, 'spool delivery failed'),
+    deliver: async (entry): Promise<DeliveryOutcome> => {
+      const log = app.log.child({ reqId: entry.requestId, spoolEntry: entry.id })
+      const job = entry.payload
+      const result = await runEventJob(client, job, {
+        ...(entry.requestId === undefined ? {} : { requestId: entry.requestId }),
+        signal: AbortSignal.timeout(deliveryTimeoutMs),
+        observe: observeCall,
+        onUnreachable: (call, error) => log.warn({ err: error, call }, 'app did not answer'),
+      })
+      switch (result.outcome) {
+        case 'accepted':
+          if (result.binding === 'refused') {
+            log.warn({ status: result.bindingStatus }, 'app refused the scene binding; dropped')
+          }
+          metrics.wechatEvents.inc({ type: jobType(job), outcome: 'delivered_from_spool' })
+          log.info({ openId: job.openId }, 'spooled event delivered')
+          return 'done'
+        case 'refused':
+          metrics.wechatEvents.inc({ type: jobType(job), outcome: 'dropped' })
+          log.warn(
+            { call: result.call, status: result.status },
+            'app refused a spooled event; dropped',
+          )
+          return 'drop'
+        case 'retry':
+          log.warn({ call: result.call, status: result.status }, 'spooled event not accepted yet')
+          return 'retry'
+      }
+    },
+  })
+
+  const dispatcher = createEventDispatcher({
+    client,
+    dedupe: dedupeStore,
+    worker,
+    replies: config.replies,
+    deadlineMs: deps.pushDeadlineMs ?? 1500,
+    observeCall,
+  })
+
+  const crypto =
+    config.wechat.encodingAesKey === undefined
+      ? undefined
+      : createMessageCrypto({
+          token: config.wechat.token,
+          encodingAesKey: config.wechat.encodingAesKey,
+          appId: config.wechat.appId,
+          ...(deps.randomBytes === undefined ? {} : { randomBytes: deps.randomBytes }),
+        })
+
+  await app.register(wechatVerifyRoutes, {
+    token: config.wechat.token,
+    crypto,
+    pushMaxAgeS: config.wechat.pushMaxAgeS,
+    dispatcher,
+    metrics,
+    claimQuery: async (key, ttlS) => {
+      try {
+        return await dedupeStore.claim(key, ttlS)
+      } catch (error) {
+        app.log.warn(
+          { err: error },
+          'dedupe store unavailable, plaintext query not checked for reuse',
+        )
+        return true
+      }
+    },
+    now,
+  })
+  await app.register(paymentNotifyRoutes, {
+    appId: config.wechat.appId,
+    pay: config.pay,
+    client,
+    deadlineMs: deps.payDeadlineMs ?? 3000,
+    metrics,
+  })
+
+  app.addReadinessCheck('app', async () => {
+    const started = performance.now()
+    let status: number | 'unreachable' = 'unreachable'
+    try {
+      status = (await client.ready({ timeoutMs: 1000 })).status
+    } finally {
+      observeCall('readyz', (performance.now() - started) / 1000, status)
+    }
+    if (status !== 200) throw new Error(`app /readyz answered ${status}`)
+  })
+
+  app.addHook('onReady', (done) => {
+    worker.start()
+    done()
+  })
+  app.addHook('onClose', async () => {
+    await worker.stop()
+    await dedupeStore.close()
+    await ownClient?.close()
+  })
+  return app
+}

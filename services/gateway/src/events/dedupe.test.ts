@@ -1,0 +1,62 @@
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { createMemoryDedupeStore, createRedisDedupeStore } from './dedupe.js'
+
+describe('in-process dedupe store', () => {
+  it('lets only the first claim of a key through until it expires', async () => {
+    let now = 1_000_000
+    const store = createMemoryDedupeStore({ now: () => now })
+    assert.equal(await store.claim('msg:1', 60), true)
+    assert.equal(await store.claim('msg:1', 60), false)
+    now += 59_000
+    assert.equal(await store.claim('msg:1', 60), false)
+    now += 2_000
+    assert.equal(await store.claim('msg:1', 60), true)
+  })
+
+  it('lets a released key be claimed again', async () => {
+    const store = createMemoryDedupeStore()
+    assert.equal(await store.claim('evt:o1:1', 60), true)
+    await store.release('evt:o1:1')
+    assert.equal(await store.claim('evt:o1:1', 60), true)
+  })
+
+  it('evicts the least recently seen claims beyond its size', async () => {
+    const store = createMemoryDedupeStore({ maxEntries: 2 })
+    await store.claim('a', 60)
+    await store.claim('b', 60)
+    assert.equal(await store.claim('a', 60), false, 'a retry of a refreshes it')
+    await store.claim('c', 60)
+    assert.equal(await store.claim('b', 60), true, 'b was the least recently seen: evicted')
+    assert.equal(await store.claim('c', 60), false)
+  })
+})
+
+describe('Redis dedupe store', async () => {
+  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+  let available = true
+  try {
+    await redis.connect()
+  } catch {
+    available = false
+  }
+  after(async () => {
+    if (available) await redis.quit()
+    else redis.disconnect()
+  })
+  const prefix = `wxgate:test:${randomUUID()}:`
+
+  it('shares claims between two stores on the same Redis', { skip: !available }, async () => {
+    const first = createRedisDedupeStore({ redis, keyPrefix: prefix })
+    const second = createRedisDedupeStore({ redis, keyPrefix: prefix })
+    assert.equal(await first.claim('msg:42', 30), true)
+    assert.equal(await second.claim('msg:42', 30), false)
+    const ttl = await redis.ttl(`${prefix}msg:42`)
+    assert.ok(ttl > 0 && ttl <= 30, `ttl ${ttl}`)
+    await first.release('msg:42')
+    assert.equal(await second.claim('msg:42', 30), true)
+    await redis.del(`${prefix}msg:42`)
+  })
+})

@@ -1,0 +1,74 @@
+// Claims for inbound messages, so WeChat's retries of one message have one effect (Redis or in-process).
+import type { Redis } from 'ioredis'
+
+/** A claim is taken before processing and released if processing failed without spooling. */
+export interface DedupeStore {
+  /** True when this caller is the first to claim `key` within `ttlS` seconds. */
+  claim(key: string, ttlS: number): Promise<boolean>
+  release(key: string): Promise<void>
+  close(): Promise<void>
+}
+
+export interface MemoryDedupeOptions {
+  /** Least recently seen entries are evicted beyond this many. */
+  maxEntries?: number
+  now?: () => number
+}
+
+/** In-process LRU + TTL; one instance only. */
+export function createMemoryDedupeStore(options: MemoryDedupeOptions = {}): DedupeStore {
+  const { maxEntries = 200_000, now = Date.now } = options
+  // Map keeps insertion order, so the first key is always the least recently seen one.
+  const expiries = new Map<string, number>()
+  return {
+    claim(key, ttlS) {
+      const at = now()
+      const expiry = expiries.get(key)
+      expiries.delete(key)
+      if (expiry !== undefined && expiry > at) {
+        // Seen again (a retry): move it to the young end, its expiry unchanged.
+        expiries.set(key, expiry)
+        return Promise.resolve(false)
+      }
+      expiries.set(key, at + ttlS * 1000)
+      while (expiries.size > maxEntries) {
+        const oldest = expiries.keys().next()
+        if (oldest.done === true) break
+        expiries.delete(oldest.value)
+      }
+      return Promise.resolve(true)
+    },
+    release(key) {
+      expiries.delete(key)
+      return Promise.resolve()
+    },
+    close() {
+      expiries.clear()
+      return Promise.resolve()
+    },
+  }
+}
+
+export interface RedisDedupeOptions {
+  redis: Redis
+  keyPrefix?: string
+  /** Close the connection on `close()` (true when the store created it). */
+  ownsConnection?: boolean
+}
+
+/** Shared across gateway instances: `SET key 1 EX ttl NX`. */
+export function createRedisDedupeStore(options: RedisDedupeOptions): DedupeStore {
+  const { redis, keyPrefix = 'wxgate:gateway:dedupe:', ownsConnection = false } = options
+  return {
+    async claim(key, ttlS) {
+      const answer = await redis.set(keyPrefix + key, '1', 'EX', ttlS, 'NX')
+      return answer === 'OK'
+    },
+    async release(key) {
+      await redis.del(keyPrefix + key)
+    },
+    async close() {
+      if (ownsConnection) await redis.quit()
+    },
+  }
+}

@@ -1,0 +1,171 @@
+// Turns a verified inbound message into its effect on app (direct, or via the spool) and the passive reply's text.
+import type { FastifyBaseLogger } from 'fastify'
+import { inboundDedupeKey } from '@wxgate/wechat'
+import type { InboundMessage } from '@wxgate/wechat'
+import { runEventJob } from './app-calls.js'
+import type { AppCallName, AppClient, EventJob, JobResult } from './app-calls.js'
+import type { DedupeStore } from './dedupe.js'
+import type { SpoolWorker } from '../spool/spool-worker.js'
+
+export interface ReplyTexts {
+  welcome: string
+  loginSuccess: string
+  /** For anything that is not subscribe/SCAN/unsubscribe; undefined = `success`. */
+  fallback: string | undefined
+}
+
+/** `delivered`: app took it now; `spooled`: kept for later; `duplicate`: a retry already handled; `dropped`: refused by app for good; `ignored`: nothing to do. */
+export type EventOutcome = 'delivered' | 'spooled' | 'duplicate' | 'dropped' | 'ignored'
+
+export interface DispatchResult {
+  outcome: EventOutcome
+  /** The passive text reply; undefined = answer `success`. */
+  replyText: string | undefined
+}
+
+export interface EventDispatcherOptions {
+  client: AppClient
+  dedupe: DedupeStore
+  worker: SpoolWorker<EventJob>
+  replies: ReplyTexts
+  /** Total time the internal calls of one push may take before the event goes to the spool. */
+  deadlineMs: number
+  dedupeTtlS?: number
+  observeCall?: (call: AppCallName, seconds: number, status: number | 'unreachable') => void
+}
+
+export interface DispatchContext {
+  requestId: string
+  log: FastifyBaseLogger
+}
+
+export interface EventDispatcher {
+  dispatch(msg: InboundMessage, context: DispatchContext): Promise<DispatchResult>
+}
+
+/** Thrown when an event could neither be delivered nor spooled: WeChat must retry it. */
+export class SpoolWriteError extends Error {
+  override readonly name = 'SpoolWriteError'
+}
+
+/** The metric label of a message: its event, its MsgType, or `unknown`. */
+export function messageType(msg: InboundMessage): string {
+  if (msg.msgType === 'event') return msg.event
+  if (msg.msgType === 'unknown') return 'unknown'
+  return msg.msgType
+}
+
+/** The app-side effect of a message, if it has one. */
+export function jobForMessage(msg: InboundMessage): EventJob | undefined {
+  if (msg.msgType !== 'event') return undefined
+  const base = { openId: msg.fromUserName, eventTime: msg.createTime }
+  switch (msg.event) {
+    case 'subscribe':
+      return msg.sceneStr !== undefined && msg.sceneStr !== ''
+        ? { ...base, subscribed: true, binding: { sceneStr: msg.sceneStr, event: 'subscribe' } }
+        : { ...base, subscribed: true }
+    case 'SCAN':
+      return msg.eventKey !== ''
+        ? { ...base, subscribed: true, binding: { sceneStr: msg.eventKey, event: 'SCAN' } }
+        : { ...base, subscribed: true }
+    case 'unsubscribe':
+      return { ...base, subscribed: false }
+    case 'CLICK':
+    case 'VIEW':
+      return undefined
+  }
+}
+
+function replyFor(
+  job: EventJob,
+  replies: ReplyTexts,
+  result: JobResult | undefined,
+): string | undefined {
+  if (!job.subscribed) return undefined
+  if (job.binding === undefined) return replies.welcome
+  if (job.binding.event === 'SCAN') return replies.loginSuccess
+  // A follow through a QR code is a login unless app said the scene is not a login scene.
+  if (
+    result?.outcome === 'accepted' &&
+    (result.binding === 'created' || result.binding === 'refused')
+  ) {
+    return replies.welcome
+  }
+  return replies.loginSuccess
+}
+
+export function createEventDispatcher(options: EventDispatcherOptions): EventDispatcher {
+  const { client, dedupe, worker, replies, deadlineMs, dedupeTtlS = 3600, observeCall } = options
+
+  async function spool(job: EventJob, context: DispatchContext, why: unknown): Promise<void> {
+    try {
+      await worker.enqueue(job.openId, job, context.requestId)
+    } catch (error) {
+      throw new SpoolWriteError('event could not be spooled', { cause: error })
+    }
+    context.log.warn({ openId: job.openId, why, spoolDepth: worker.depth() }, 'event spooled')
+  }
+
+  return {
+    async dispatch(msg, context) {
+      const job = jobForMessage(msg)
+      if (job === undefined) return { outcome: 'ignored', replyText: replies.fallback }
+
+      // The event name is part of the key so that two different events of one second never collide.
+      const key = `${inboundDedupeKey(msg)}:${messageType(msg)}`
+      let claimed: boolean
+      try {
+        claimed = await dedupe.claim(key, dedupeTtlS)
+      } catch (error) {
+        // Without the shared store we still process: app orders subscription changes by event_time.
+        context.log.warn({ err: error }, 'dedupe store unavailable, processing without it')
+        claimed = true
+      }
+      if (!claimed) {
+        return { outcome: 'duplicate', replyText: replyFor(job, replies, undefined) }
+      }
+
+      try {
+        if (worker.hasPending(job.openId)) {
+          // Older events of this user are still waiting: this one must not overtake them.
+          await spool(job, context, 'queued behind earlier events')
+          return { outcome: 'spooled', replyText: replyFor(job, replies, undefined) }
+        }
+        const result = await runEventJob(client, job, {
+          requestId: context.requestId,
+          signal: AbortSignal.timeout(deadlineMs),
+          observe: observeCall,
+          onUnreachable: (call, error) =>
+            context.log.warn({ err: error, call }, 'app did not answer in time'),
+        })
+        switch (result.outcome) {
+          case 'accepted':
+            if (result.binding === 'refused') {
+              context.log.warn(
+                { openId: job.openId, status: result.bindingStatus },
+                'app refused the scene binding; dropped',
+              )
+            }
+            return { outcome: 'delivered', replyText: replyFor(job, replies, result) }
+          case 'refused':
+            context.log.warn(
+              { openId: job.openId, call: result.call, status: result.status },
+              'app refused the event; dropped',
+            )
+            return { outcome: 'dropped', replyText: replyFor(job, replies, result) }
+          case 'retry':
+            await spool(job, context, { call: result.call, status: result.status })
+            return { outcome: 'spooled', replyText: replyFor(job, replies, result) }
+        }
+      } catch (error) {
+        // Nothing was recorded: free the claim so WeChat's retry gets processed.
+        try {
+          await dedupe.release(key)
+        } catch (releaseError) {
+          context.log.error({ err: releaseError }, 'dedupe claim could not be released')
+        }
+        throw error
+      }
+    },
+  }
+}

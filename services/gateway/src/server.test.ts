@@ -1,0 +1,84 @@
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
+// Resolved here so the child can run in a temp directory (no stray .env is read there).
+const TSX = import.meta.resolve('tsx')
+const dirs: string[] = []
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+})
+
+function run(env: Record<string, string>, cwd: string, onOutput?: (text: string) => void) {
+  const child = spawn(process.execPath, ['--import', TSX, SERVER], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8')
+    onOutput?.(stdout)
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stdout, stderr })),
+  )
+  return { child, exit }
+}
+
+describe('gateway server', () => {
+  it('refuses to start without its required variables, one line per variable', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'gateway-server-'))
+    dirs.push(cwd)
+    const { exit } = run({}, cwd)
+    const { code, stderr } = await exit
+    assert.equal(code, 1)
+    assert.deepEqual(stderr.trim().split('\n').sort(), [
+      'config: INTERNAL_API_SECRET is required (at least 32 characters)',
+      'config: WECHAT_APPID is required',
+      'config: WECHAT_TOKEN is required',
+    ])
+  })
+
+  it('starts with only its own variables, creates the spool, and drains and exits 0 on SIGTERM', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'gateway-server-'))
+    dirs.push(cwd)
+    let listening: (url: string) => void = () => undefined
+    const up = new Promise<string>((resolve) => {
+      listening = resolve
+    })
+    const { child, exit } = run(
+      {
+        WECHAT_APPID: 'wx1234567890abcdef',
+        WECHAT_TOKEN: 'token',
+        INTERNAL_API_SECRET: 'x'.repeat(32),
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        LOG_LEVEL: 'info',
+      },
+      cwd,
+      (stdout) => {
+        const match = /Server listening at (http:\/\/[0-9.:]+)/.exec(stdout)
+        if (match?.[1] !== undefined) listening(match[1])
+      },
+    )
+    const url = await Promise.race([
+      up,
+      exit.then(({ stderr }) => assert.fail(`exited early: ${stderr}`)),
+    ])
+    assert.equal((await fetch(`${url}/healthz`)).status, 200)
+    assert.deepEqual(await readdir(join(cwd, 'data')), ['spool'])
+    child.kill('SIGTERM')
+    const { code } = await exit
+    assert.equal(code, 0)
+  })
+})

@@ -1,0 +1,155 @@
+// Delivers spooled entries to app, in order per key, with backoff, until app accepts or refuses for good.
+import type { Spool, SpoolEntry } from './spool.js'
+
+/** `done`: accepted; `drop`: refused for good (logged by the caller); `retry`: try again later. */
+export type DeliveryOutcome = 'done' | 'drop' | 'retry'
+
+export interface BackoffOptions {
+  initialMs: number
+  maxMs: number
+}
+
+export interface SpoolWorkerOptions<T> {
+  spool: Spool<T>
+  deliver: (entry: SpoolEntry<T>) => Promise<DeliveryOutcome>
+  backoff?: BackoffOptions
+  /** How many keys are delivered at the same time. */
+  concurrency?: number
+  /** Told about failures of the worker itself (a delivery that threw, an unlink that failed). */
+  onError?: (error: unknown, entry: SpoolEntry<T>) => void
+  /** Told after every change of the spool's depth. */
+  onDepth?: (depth: number) => void
+  random?: () => number
+}
+
+export interface SpoolWorker<T> {
+  /** Writes the entry durably, then schedules its delivery. */
+  enqueue(key: string, payload: T, requestId?: string): Promise<SpoolEntry<T>>
+  /** True while `key` has entries waiting: newer events for it must queue behind them. */
+  hasPending(key: string): boolean
+  depth(): number
+  /** Starts delivering what the spool holds (entries left by an earlier run included). */
+  start(): void
+  /** Stops scheduling and waits for deliveries in flight. */
+  stop(): Promise<void>
+}
+
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000 }
+
+export function createSpoolWorker<T>(options: SpoolWorkerOptions<T>): SpoolWorker<T> {
+  const {
+    spool,
+    deliver,
+    backoff = DEFAULT_BACKOFF,
+    concurrency = 8,
+    onError,
+    onDepth,
+    random = Math.random,
+  } = options
+
+  let started = false
+  let stopped = false
+  const attempts = new Map<string, number>()
+  const timers = new Map<string, NodeJS.Timeout>()
+  const running = new Set<string>()
+  const ready: string[] = []
+  const inFlight = new Set<Promise<void>>()
+
+  function markReady(key: string): void {
+    if (stopped || !started || running.has(key) || timers.has(key) || ready.includes(key)) return
+    ready.push(key)
+    pump()
+  }
+
+  function pump(): void {
+    while (!stopped && running.size < concurrency && ready.length > 0) {
+      const key = ready.shift()
+      if (key === undefined) break
+      running.add(key)
+      const run = drain(key).finally(() => {
+        running.delete(key)
+        inFlight.delete(run)
+        // An entry appended while this drain was finishing would otherwise wait for a restart.
+        if (spool.has(key)) markReady(key)
+        pump()
+      })
+      inFlight.add(run)
+    }
+  }
+
+  function retryLater(key: string): void {
+    const n = (attempts.get(key) ?? 0) + 1
+    attempts.set(key, n)
+    const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(n - 1, 30))
+    // ±20 % jitter so the users queued during one outage don't all hit app at the same instant.
+    const delay = Math.round(base * (0.8 + 0.4 * random()))
+    const timer = setTimeout(() => {
+      timers.delete(key)
+      markReady(key)
+    }, delay)
+    timer.unref()
+    timers.set(key, timer)
+  }
+
+  async function drain(key: string): Promise<void> {
+    for (;;) {
+      if (stopped) return
+      const entry = spool.head(key)
+      if (entry === undefined) {
+        attempts.delete(key)
+        return
+      }
+      let outcome: DeliveryOutcome
+      try {
+        outcome = await deliver(entry)
+      } catch (error) {
+        onError?.(error, entry)
+        outcome = 'retry'
+      }
+      if (outcome === 'retry') {
+        retryLater(key)
+        return
+      }
+      try {
+        await spool.remove(entry)
+      } catch (error) {
+        onError?.(error, entry)
+        retryLater(key)
+        return
+      }
+      attempts.delete(key)
+      onDepth?.(spool.depth())
+    }
+  }
+
+  return {
+    async enqueue(key, payload, requestId) {
+      const entry = await spool.append(key, payload, requestId)
+      onDepth?.(spool.depth())
+      // App just failed this event: give it a moment (the first backoff step) before trying again.
+      if (started && !stopped && !running.has(key) && !timers.has(key) && !ready.includes(key)) {
+        retryLater(key)
+      }
+      return entry
+    },
+    hasPending(key) {
+      return spool.has(key)
+    },
+    depth() {
+      return spool.depth()
+    },
+    start() {
+      if (started || stopped) return
+      started = true
+      onDepth?.(spool.depth())
+      for (const key of spool.keys()) markReady(key)
+    },
+    async stop() {
+      stopped = true
+      for (const timer of timers.values()) clearTimeout(timer)
+      timers.clear()
+      ready.length = 0
+      await Promise.allSettled([...inFlight])
+    },
+  }
+}
