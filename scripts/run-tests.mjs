@@ -5,7 +5,8 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const roots = process.argv.slice(2)
-const searchRoots = roots.length > 0 ? roots : ['packages', 'services', 'simulator', 'e2e']
+const searchRoots =
+  roots.length > 0 ? roots : ['packages', 'services', 'simulator', 'scripts', 'e2e']
 const skip = new Set(['node_modules', 'data', '.git'])
 
 function collect(dir, out) {

@@ -339,3 +339,28 @@ describe('buildService metrics', () => {
     await b.close()
   })
 })
+
+describe('request validation', () => {
+  it('refuses an array where the schema asks for a string instead of unwrapping it', async () => {
+    const app = buildService({ name: 'test' })
+    app.post(
+      '/things',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'string' } },
+          },
+        },
+      },
+      (request, reply) => reply.send(request.body),
+    )
+    const wrapped = await app.inject({ method: 'POST', url: '/things', payload: { id: ['x'] } })
+    assert.equal(wrapped.statusCode, 400)
+    assert.equal(wrapped.json<{ code: string }>().code, 'VALIDATION_FAILED')
+    const plain = await app.inject({ method: 'POST', url: '/things', payload: { id: 'x' } })
+    assert.deepEqual(plain.json(), { id: 'x' })
+    await app.close()
+  })
+})

@@ -37,6 +37,9 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
     ...(isLoggerInstance(logger) ? { loggerInstance: logger } : { logger }),
     trustProxy,
     bodyLimit,
+    // Fastify's default `coerceTypes: 'array'` would turn `{"product_id": ["x"]}` into "x": a hostile
+    // shape accepted as a good one. Scalars are still coerced, which query strings and params need.
+    ajv: { customOptions: { coerceTypes: true } },
     // The header is read (and checked) by genReqId alone; Fastify would accept any value.
     requestIdHeader: false,
     genReqId: createGenReqId(requestIdHeader),

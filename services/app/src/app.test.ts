@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { signInternalRequest } from '@wxgate/internal-api'
+import { testDialects } from './db/test-databases.js'
+import { createFakePay } from './testing/fake-pay.js'
+import { createTestApp, type TestApp } from './testing/test-app.js'
+
+for (const dialect of testDialects()) {
+  describe(`app operations (${dialect})`, () => {
+    let t: TestApp
+    before(async () => {
+      t = await createTestApp({ dialect, pay: createFakePay().pay })
+    })
+    after(async () => {
+      await t.close()
+    })
+
+    it('answers /healthz and /readyz (database reachable)', async () => {
+      const health = await t.app.inject({ method: 'GET', url: '/healthz' })
+      assert.equal(health.statusCode, 200)
+      const ready = await t.app.inject({ method: 'GET', url: '/readyz' })
+      assert.equal(ready.statusCode, 200, ready.body)
+      assert.ok(ready.json<{ checks: string[] }>().checks.includes('database'))
+    })
+
+    it('serves the OpenAPI document with the public and internal routes, and a viewer at /docs', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/openapi.json' })
+      assert.equal(res.statusCode, 200)
+      const doc = res.json<{ openapi: string; paths: Record<string, unknown> }>()
+      assert.match(doc.openapi, /^3\./)
+      for (const path of [
+        '/api/v1/payment/create-order',
+        '/api/v1/payment/unifiedorder',
+        '/api/v1/payment/orders',
+        '/api/v1/payment/orders/{out_trade_no}',
+        '/api/v1/user/credits',
+        '/api/v1/internal/payment/order/update',
+        '/api/v1/internal/credits/consume',
+      ]) {
+        assert.ok(path in doc.paths, `${path} missing from the OpenAPI document`)
+      }
+      const docs = await t.app.inject({ method: 'GET', url: '/docs/' })
+      assert.equal(docs.statusCode, 200)
+      assert.match(String(docs.headers['content-type']), /text\/html/)
+    })
+
+    it('echoes a request id, or makes one', async () => {
+      const given = await t.app.inject({
+        method: 'GET',
+        url: '/healthz',
+        headers: { 'x-request-id': 'req-abc-123' },
+      })
+      assert.equal(given.headers['x-request-id'], 'req-abc-123')
+      const made = await t.app.inject({ method: 'GET', url: '/healthz' })
+      assert.ok(
+        typeof made.headers['x-request-id'] === 'string' && made.headers['x-request-id'] !== '',
+      )
+    })
+
+    it('counts orders paid and WeChat calls in /metrics', async () => {
+      const { headers } = await t.login('o_metrics')
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: 'credits_100' },
+      })
+      const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers,
+        payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
+      })
+      await t.internal('PUT', '/api/v1/internal/payment/order/update', {
+        out_trade_no: outTradeNo,
+        transaction_id: '4200000000000000200',
+        total_fee: 990,
+        trade_state: 'SUCCESS',
+        paid_at: '2026-11-25T08:00:00.000Z',
+      })
+      const res = await t.app.inject({ method: 'GET', url: '/metrics' })
+      assert.equal(res.statusCode, 200)
+      assert.match(res.body, /wxgate_orders_paid_total\{[^}]*source="notification"[^}]*\} 1/)
+      assert.match(res.body, /wxgate_wechat_calls_total\{[^}]*api="pay.unifiedOrder"[^}]*\} 1/)
+    })
+
+    it('answers an unknown route with NOT_FOUND in the error shape', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/nothing-here' })
+      assert.equal(res.statusCode, 404)
+      assert.equal(res.json<{ code: string }>().code, 'NOT_FOUND')
+    })
+  })
+}
+
+describe('app with REDIS_URL', () => {
+  it('checks Redis in /readyz and rejects a nonce replayed to another instance', async () => {
+    const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+    const a = await createTestApp({ dialect: 'sqlite', env: { REDIS_URL: redisUrl } })
+    const b = await createTestApp({ dialect: 'sqlite', env: { REDIS_URL: redisUrl } })
+    try {
+      const ready = await a.app.inject({ method: 'GET', url: '/readyz' })
+      assert.equal(ready.statusCode, 200, ready.body)
+      assert.ok(ready.json<{ checks: string[] }>().checks.includes('redis'))
+      const path = '/api/v1/internal/user/create-or-update'
+      const payload = JSON.stringify({ openid: 'o_redis_replay' })
+      const headers = {
+        'content-type': 'application/json',
+        ...signInternalRequest({
+          secret: a.config.internal.secret,
+          method: 'POST',
+          pathAndQuery: path,
+          body: payload,
+        }),
+      }
+      const first = await a.app.inject({ method: 'POST', url: path, payload, headers })
+      assert.equal(first.statusCode, 200)
+      const replay = await b.app.inject({ method: 'POST', url: path, payload, headers })
+      assert.equal(replay.statusCode, 401)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+})
+
+describe('app readiness without its database', () => {
+  it('answers /readyz 503 NOT_READY naming the database when it is unreachable', async () => {
+    const t = await createTestApp({ dialect: 'sqlite', pay: createFakePay().pay })
+    try {
+      await t.app.ctx.db.destroy()
+      const res = await t.app.inject({ method: 'GET', url: '/readyz' })
+      assert.equal(res.statusCode, 503)
+      assert.deepEqual(res.json<{ code: string; details: unknown }>(), {
+        ...res.json<object>(),
+        code: 'NOT_READY',
+        details: { failed: ['database'] },
+      })
+      const health = await t.app.inject({ method: 'GET', url: '/healthz' })
+      assert.equal(health.statusCode, 200, 'the process itself is still up')
+    } finally {
+      await t.close().catch((error: unknown) => {
+        // The database was destroyed above on purpose; closing it again may complain.
+        assert.ok(error instanceof Error)
+      })
+    }
+  })
+})

@@ -1,0 +1,209 @@
+// buildApp: wires config and dependencies into a ready Fastify instance. It never listens (server.ts does).
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { createMemoryNonceStore, type NonceStore } from '@wxgate/internal-api'
+import { buildService, createLoggerOptions } from '@wxgate/service-kit'
+import type { WeChatApiClient } from '@wxgate/wechat'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import type { Kysely } from 'kysely'
+import type { AppContext } from './app-context.js'
+import { authPlugin } from './auth/auth.plugin.js'
+import { createSessionIssuer } from './auth/session.js'
+import type { AppConfig } from './config.js'
+import { creditsInternalRoutes } from './credits/credits.internal-routes.js'
+import { creditsRoutes } from './credits/credits.routes.js'
+import { createCreditsService } from './credits/credits.service.js'
+import { createDb, pingDb } from './db/create-db.js'
+import type { Database } from './db/database.js'
+import { migrateToLatest } from './db/migrate.js'
+import { installInternalGuard } from './internal/internal-guard.js'
+import { createRedisNonceStore } from './internal/redis-nonce-store.js'
+import { createReconcileJob, type ReconcileJob } from './jobs/reconcile-orders.js'
+import { menusRoutes } from './menus/menus.routes.js'
+import { createAppMetrics } from './metrics/app-metrics.js'
+import { oauthRoutes } from './oauth/oauth.routes.js'
+import { ordersInternalRoutes } from './orders/orders.internal-routes.js'
+import { ordersRoutes } from './orders/orders.routes.js'
+import { createOrdersService } from './orders/orders.service.js'
+import { createCatalog } from './products/products.catalog.js'
+import { productsRoutes } from './products/products.routes.js'
+import { qrLoginInternalRoutes } from './qr-login/qr-login.internal-routes.js'
+import { qrLoginRoutes } from './qr-login/qr-login.routes.js'
+import { createMemoryRateLimiter, createRedisRateLimiter } from './rate-limit/rate-limiter.js'
+import { usersInternalRoutes } from './users/users.internal-routes.js'
+import { createUsersService } from './users/users.service.js'
+import { instrumentClient } from './wechat/instrument.js'
+import type { PayApi } from './wechat/pay-api.js'
+import { createWeChatClients } from './wechat/wechat-clients.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext
+    reconcileJob: ReconcileJob
+  }
+}
+
+export interface AppDeps {
+  /** A migrated database; when given, buildApp neither migrates nor closes it. */
+  db?: Kysely<Database>
+  wechatApi?: WeChatApiClient
+  pay?: PayApi
+  /** Unix ms clock. */
+  now?: () => number
+  redis?: Redis
+  /** pino options, a logger instance, or `false` (tests). */
+  logger?: FastifyBaseLogger | Parameters<typeof buildService>[0]['logger']
+  nonceStore?: NonceStore
+}
+
+export async function buildApp({
+  config,
+  deps = {},
+}: {
+  config: AppConfig
+  deps?: AppDeps
+}): Promise<FastifyInstance> {
+  const app = buildService({
+    name: 'app',
+    logger: deps.logger ?? createLoggerOptions({ level: config.logLevel, name: 'app' }),
+    trustProxy: [...config.trustProxy],
+    bodyLimit: 64 * 1024,
+  })
+  // service-kit registers its plugins without awaiting; their decorations exist after this.
+  await app.after()
+  const now = deps.now ?? Date.now
+
+  const db = deps.db ?? createDb(config.db)
+  if (deps.db === undefined) {
+    app.addHook('onClose', async () => {
+      await db.destroy()
+    })
+    if (config.dbMigrate) await migrateToLatest(db)
+  }
+  app.addReadinessCheck('database', () => pingDb(db))
+
+  let redis = deps.redis
+  if (redis === undefined && config.redisUrl !== undefined) {
+    const ownRedis = new Redis(config.redisUrl, {
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+    })
+    ownRedis.on('error', (error) => {
+      app.log.warn({ err: error }, 'redis error')
+    })
+    app.addHook('onClose', async () => {
+      await ownRedis.quit()
+    })
+    redis = ownRedis
+  }
+  if (redis !== undefined) {
+    const client = redis
+    app.addReadinessCheck('redis', async () => {
+      await client.ping()
+    })
+  }
+
+  const metrics = createAppMetrics(app.metrics.registry)
+  let wechatApi = deps.wechatApi
+  let pay = deps.pay
+  if (wechatApi === undefined || pay === undefined) {
+    const clients = createWeChatClients(config)
+    wechatApi ??= clients.wechatApi
+    pay ??= clients.pay
+    app.addHook('onClose', async () => {
+      await clients.dispatcher.close()
+    })
+  }
+  wechatApi = instrumentClient(wechatApi, 'api', metrics)
+  pay = instrumentClient(pay, 'pay', metrics)
+
+  const catalog = createCatalog(config.products)
+  const orders = createOrdersService({
+    db,
+    now,
+    pay,
+    catalog,
+    notifyUrl: config.pay.notifyUrl,
+    orderExpireS: config.orderExpireS,
+    onPaid: (_order, source) => metrics.ordersPaid.inc({ source }),
+  })
+  const ctx: AppContext = {
+    config,
+    db,
+    now,
+    logger: app.log,
+    wechatApi,
+    pay,
+    sessions: createSessionIssuer({ secret: config.jwtSecret, now }),
+    users: createUsersService({ db, now }),
+    rateLimiter:
+      redis !== undefined ? createRedisRateLimiter(redis) : createMemoryRateLimiter({ now }),
+    redis,
+    catalog,
+    orders,
+    credits: createCreditsService({ db, now }),
+    metrics,
+  }
+  app.decorate('ctx', ctx)
+
+  const reconcileJob = createReconcileJob({
+    orders,
+    intervalS: config.reconcile.intervalS,
+    minAgeS: config.reconcile.minAgeS,
+    logger: app.log.child({ job: 'reconcile-orders' }),
+  })
+  app.decorate('reconcileJob', reconcileJob)
+  // Only a listening server reconciles; inject-based tests drive runOnce() themselves.
+  app.addHook('onListen', (done) => {
+    reconcileJob.start()
+    done()
+  })
+  app.addHook('onClose', async () => {
+    await reconcileJob.stop()
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'wxgate app', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
+        },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()))
+
+  await app.register(authPlugin, { sessions: ctx.sessions })
+  await app.register(productsRoutes, { ctx })
+  await app.register(ordersRoutes, { ctx })
+  await app.register(creditsRoutes, { ctx })
+  await app.register(oauthRoutes, { ctx })
+  await app.register(qrLoginRoutes, { ctx })
+  await app.register(menusRoutes, { ctx })
+
+  const nonces =
+    deps.nonceStore ??
+    (redis !== undefined ? createRedisNonceStore(redis) : createMemoryNonceStore())
+  await app.register(
+    async (internal) => {
+      installInternalGuard(internal, {
+        secret: config.internal.secret,
+        allowlist: config.internal.allowlist,
+        nonces,
+        now,
+      })
+      await internal.register(usersInternalRoutes, { ctx })
+      await internal.register(ordersInternalRoutes, { ctx })
+      await internal.register(creditsInternalRoutes, { ctx })
+      await internal.register(qrLoginInternalRoutes, { ctx })
+    },
+    { prefix: '/api/v1/internal' },
+  )
+
+  return app
+}

@@ -1,0 +1,72 @@
+// User session tokens: HS256 JWTs (jose) carrying the user id and openid.
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+
+export interface Session {
+  userId: number
+  openId: string
+}
+
+const ISSUER = 'wxgate-app'
+const AUDIENCE = 'wxgate-user'
+
+/** Why a token was refused; the edge answers one generic 401 and logs the code. */
+export class SessionTokenError extends Error {
+  override readonly name = 'SessionTokenError'
+  readonly code: 'TOKEN_EXPIRED' | 'TOKEN_INVALID'
+
+  constructor(code: 'TOKEN_EXPIRED' | 'TOKEN_INVALID', options: { cause?: unknown } = {}) {
+    super(code === 'TOKEN_EXPIRED' ? 'session token expired' : 'session token invalid', options)
+    this.code = code
+  }
+}
+
+export interface SessionIssuer {
+  issue(session: Session): Promise<{ token: string; expiresIn: number }>
+  verify(token: string): Promise<Session>
+}
+
+export function createSessionIssuer({
+  secret,
+  ttlS = 7 * 86_400,
+  now = Date.now,
+}: {
+  secret: string
+  ttlS?: number
+  now?: () => number
+}): SessionIssuer {
+  const key = new TextEncoder().encode(secret)
+  return {
+    async issue({ userId, openId }) {
+      const iat = Math.floor(now() / 1000)
+      const token = await new SignJWT({ oid: openId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(String(userId))
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttlS)
+        .sign(key)
+      return { token, expiresIn: ttlS }
+    },
+
+    async verify(token) {
+      let payload
+      try {
+        ;({ payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          currentDate: new Date(now()),
+        }))
+      } catch (error) {
+        const code = error instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID'
+        throw new SessionTokenError(code, { cause: error })
+      }
+      const userId = Number(payload.sub)
+      if (!Number.isSafeInteger(userId) || userId <= 0 || typeof payload.oid !== 'string') {
+        throw new SessionTokenError('TOKEN_INVALID')
+      }
+      return { userId, openId: payload.oid }
+    },
+  }
+}

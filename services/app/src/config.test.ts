@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { parseConfig } from '@wxgate/config'
+import { appConfigSchema } from './config.js'
+import { TEST_ENV } from './testing/test-config.js'
+
+function parse(env: Record<string, string | undefined>) {
+  return parseConfig(appConfigSchema, env)
+}
+
+describe('app config', () => {
+  it('starts with only the required variables, on the embedded SQLite database', () => {
+    const { SQLITE_PATH: _path, LOG_LEVEL: _level, ...required } = TEST_ENV
+    const result = parse(required)
+    assert.ok(result.ok)
+    assert.deepEqual(result.value.db, { dialect: 'sqlite', path: './data/app.sqlite' })
+    assert.equal(result.value.port, 8000)
+    assert.equal(result.value.host, '0.0.0.0')
+    assert.equal(result.value.products.length, 3)
+    assert.equal(result.value.reconcile.intervalS, 60)
+    assert.equal(result.value.reconcile.minAgeS, 300)
+    assert.equal(result.value.orderExpireS, 7200)
+    assert.ok(result.value.internal.allowlist.allows('127.0.0.1'))
+    assert.ok(result.value.internal.allowlist.allows('10.1.2.3'))
+    assert.ok(!result.value.internal.allowlist.allows('8.8.8.8'))
+  })
+
+  it('names every missing required variable, one problem each, without values', () => {
+    const result = parse({})
+    assert.ok(!result.ok)
+    for (const name of [
+      'WECHAT_APPID',
+      'WECHAT_SECRET',
+      'WECHAT_PAY_MCHID',
+      'WECHAT_PAY_API_KEY',
+      'WECHAT_PAY_NOTIFY_URL',
+      'INTERNAL_API_SECRET',
+      'JWT_SECRET',
+    ]) {
+      assert.ok(
+        result.problems.some((p) => p.startsWith(`${name} `)),
+        `${name} missing from ${result.problems.join(' | ')}`,
+      )
+    }
+  })
+
+  it('refuses a short JWT_SECRET without echoing it', () => {
+    const result = parse({ ...TEST_ENV, JWT_SECRET: 'short-secret' })
+    assert.ok(!result.ok)
+    assert.equal(result.problems.length, 1)
+    assert.match(result.problems[0] ?? '', /^JWT_SECRET /)
+    assert.ok(!(result.problems[0] ?? '').includes('short-secret'))
+  })
+
+  it('switches to MySQL when MYSQL_HOST is set and requires its database name', () => {
+    const ok = parse({
+      ...TEST_ENV,
+      MYSQL_HOST: 'db',
+      MYSQL_USER: 'wx',
+      MYSQL_PASSWORD: 'pw',
+      MYSQL_DATABASE: 'wxgate',
+    })
+    assert.ok(ok.ok)
+    assert.deepEqual(ok.value.db, {
+      dialect: 'mysql',
+      host: 'db',
+      port: 3306,
+      user: 'wx',
+      password: 'pw',
+      database: 'wxgate',
+    })
+    const missing = parse({ ...TEST_ENV, MYSQL_HOST: 'db', MYSQL_USER: 'wx' })
+    assert.ok(!missing.ok)
+    assert.match(missing.problems.join('\n'), /^MYSQL_DATABASE /m)
+  })
+
+  it('parses INTERNAL_ALLOWED_IPS into an allowlist and refuses a malformed one', () => {
+    const ok = parse({ ...TEST_ENV, INTERNAL_ALLOWED_IPS: '192.0.2.0/24, ::1' })
+    assert.ok(ok.ok)
+    assert.ok(ok.value.internal.allowlist.allows('192.0.2.7'))
+    assert.ok(!ok.value.internal.allowlist.allows('127.0.0.1'))
+    const bad = parse({ ...TEST_ENV, INTERNAL_ALLOWED_IPS: '300.1.1.1/8' })
+    assert.ok(!bad.ok)
+    assert.match(bad.problems.join('\n'), /^INTERNAL_ALLOWED_IPS /m)
+  })
+
+  it('reads PRODUCTS_FILE and names it when it is invalid', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxgate-products-'))
+    try {
+      const good = join(dir, 'good.json')
+      writeFileSync(
+        good,
+        JSON.stringify({
+          products: [{ id: 'p1', name: 'One', price_fen: 1, credits: 10, member_days: 0 }],
+        }),
+      )
+      const ok = parse({ ...TEST_ENV, PRODUCTS_FILE: good })
+      assert.ok(ok.ok)
+      assert.deepEqual(ok.value.products, [
+        { id: 'p1', name: 'One', priceFen: 1, credits: 10, memberDays: 0 },
+      ])
+      const bad = join(dir, 'bad.json')
+      writeFileSync(bad, JSON.stringify([{ id: 'p1', name: 'One', price_fen: -5 }]))
+      const refused = parse({ ...TEST_ENV, PRODUCTS_FILE: bad })
+      assert.ok(!refused.ok)
+      assert.match(refused.problems.join('\n'), /^PRODUCTS_FILE /m)
+      const absent = parse({ ...TEST_ENV, PRODUCTS_FILE: join(dir, 'absent.json') })
+      assert.ok(!absent.ok)
+      assert.match(absent.problems.join('\n'), /^PRODUCTS_FILE cannot be read/m)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

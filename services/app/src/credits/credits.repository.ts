@@ -1,0 +1,78 @@
+// Queries on credit_ledger; works over the app's Kysely or a transaction of it.
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/database.js'
+import type { LedgerRow } from './credits.table.js'
+
+export function createCreditsRepository(db: Kysely<Database>) {
+  return {
+    async insert(row: {
+      userId: number
+      delta: number
+      balanceAfter: number
+      reason: string
+      ref: string | null
+      idempotencyKey: string
+      now: number
+    }): Promise<number> {
+      const result = await db
+        .insertInto('credit_ledger')
+        .values({
+          user_id: row.userId,
+          delta: row.delta,
+          balance_after: row.balanceAfter,
+          reason: row.reason,
+          ref: row.ref,
+          idempotency_key: row.idempotencyKey,
+          created_at: row.now,
+        })
+        .executeTakeFirstOrThrow()
+      return Number(result.insertId)
+    },
+
+    findById(id: number): Promise<LedgerRow | undefined> {
+      return db.selectFrom('credit_ledger').selectAll().where('id', '=', id).executeTakeFirst()
+    },
+
+    findByKey(userId: number, idempotencyKey: string): Promise<LedgerRow | undefined> {
+      return db
+        .selectFrom('credit_ledger')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('idempotency_key', '=', idempotencyKey)
+        .executeTakeFirst()
+    },
+
+    /** Newest first. */
+    listByUser(userId: number, { limit, offset }: { limit: number; offset: number }) {
+      return db
+        .selectFrom('credit_ledger')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute()
+    },
+
+    async countByUser(userId: number): Promise<number> {
+      const row = await db
+        .selectFrom('credit_ledger')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    /** Sum of all changes (MySQL answers SUM as a decimal string, hence Number). */
+    async sumByUser(userId: number): Promise<number> {
+      const row = await db
+        .selectFrom('credit_ledger')
+        .select((eb) => eb.fn.sum<number | string | null>('delta').as('total'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow()
+      return Number(row.total ?? 0)
+    },
+  }
+}
+
+export type CreditsRepository = ReturnType<typeof createCreditsRepository>

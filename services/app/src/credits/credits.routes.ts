@@ -1,0 +1,64 @@
+// User: GET /user/credits, /user/member-status, /user/credits-usage.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FeatureOptions } from '../app-context.js'
+import { AppErrors } from '../errors.js'
+import { presentUser } from '../users/users.service.js'
+import {
+  CreditsResponse,
+  CreditsUsageResponse,
+  MemberStatusResponse,
+  PageQuery,
+} from './credits.schemas.js'
+import { presentLedgerRow } from './credits.service.js'
+
+export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { ctx }) => {
+  const security = [{ bearerAuth: [] }]
+
+  async function currentUser(userId: number) {
+    const user = await ctx.users.findById(userId)
+    // The token outlived its user (e.g. a wiped database): the session is no longer valid.
+    if (user === undefined) throw new AppErrors.UNAUTHENTICATED()
+    return user
+  }
+
+  app.get(
+    '/api/v1/user/credits',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['user'], security, response: { 200: CreditsResponse } },
+    },
+    async (request) => ({ credits: (await currentUser(request.session.userId)).credits }),
+  )
+
+  app.get(
+    '/api/v1/user/member-status',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['user'], security, response: { 200: MemberStatusResponse } },
+    },
+    async (request) => {
+      const user = presentUser(await currentUser(request.session.userId), ctx.now())
+      return { is_member: user.is_member, member_expires_at: user.member_expires_at }
+    },
+  )
+
+  app.get(
+    '/api/v1/user/credits-usage',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['user'],
+        security,
+        querystring: PageQuery,
+        response: { 200: CreditsUsageResponse },
+      },
+    },
+    async (request) => {
+      const { page, page_size: pageSize } = request.query
+      const user = await currentUser(request.session.userId)
+      const { records, total } = await ctx.credits.history(user.id, { page, pageSize })
+      return { records: records.map(presentLedgerRow), total, page, page_size: pageSize }
+    },
+  )
+  return Promise.resolve()
+}

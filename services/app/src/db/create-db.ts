@@ -1,0 +1,52 @@
+// Builds the Kysely instance for the configured dialect; the only module that knows which one it is.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, MysqlDialect, sql, SqliteDialect } from 'kysely'
+import { createPool } from 'mysql2'
+import type { DbConfig } from '../config.js'
+import type { Database } from './database.js'
+
+export function createDb(config: DbConfig, options: { poolSize?: number } = {}): Kysely<Database> {
+  if (config.dialect === 'mysql') {
+    const pool = createPool({
+      host: config.host,
+      port: config.port,
+      user: config.user,
+      password: config.password,
+      database: config.database,
+      connectionLimit: options.poolSize ?? 10,
+      supportBigNumbers: true,
+      charset: 'utf8mb4',
+    })
+    return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) })
+  }
+  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true })
+  const database = new SQLite(config.path)
+  // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of failing at once.
+  database.pragma('journal_mode = WAL')
+  database.pragma('busy_timeout = 5000')
+  database.pragma('synchronous = NORMAL')
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+}
+
+/** Readiness probe: one round trip to the database. */
+export async function pingDb(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db)
+}
+
+/** True when `error` is a unique-key violation (MySQL ER_DUP_ENTRY, SQLite UNIQUE constraint). */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const code = (error as { code?: unknown }).code
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  )
+}
+
+/** Rows changed by an update/delete, on both dialects. */
+export function affectedRows(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number {
+  return Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n)
+}

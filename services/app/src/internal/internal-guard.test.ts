@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { signInternalRequest } from '@wxgate/internal-api'
+import { testDialects } from '../db/test-databases.js'
+import { createFakePay } from '../testing/fake-pay.js'
+import { createTestApp, type TestApp } from '../testing/test-app.js'
+
+const PATH = '/api/v1/internal/user/create-or-update'
+
+for (const dialect of testDialects()) {
+  describe(`internal API guard (${dialect})`, () => {
+    let t: TestApp
+
+    before(async () => {
+      t = await createTestApp({ dialect, pay: createFakePay().pay })
+    })
+    after(async () => {
+      await t.close()
+    })
+
+    function signedHeaders(
+      payload: string,
+      overrides: { timestamp?: number; nonce?: string } = {},
+    ) {
+      return {
+        'content-type': 'application/json',
+        ...signInternalRequest({
+          secret: t.config.internal.secret,
+          method: 'POST',
+          pathAndQuery: PATH,
+          body: payload,
+          ...overrides,
+        }),
+      }
+    }
+
+    it('accepts a signed call from an allowed address', async () => {
+      const res = await t.internal('POST', PATH, { openid: 'o_guard_ok', subscribed: true })
+      assert.equal(res.statusCode, 200, res.body)
+      assert.equal(res.json<{ created: boolean }>().created, true)
+    })
+
+    it('answers 403 to a caller outside INTERNAL_ALLOWED_IPS, even correctly signed', async () => {
+      const res = await t.internal(
+        'POST',
+        PATH,
+        { openid: 'o_guard_ip' },
+        { remoteAddress: '8.8.8.8' },
+      )
+      assert.equal(res.statusCode, 403)
+      assert.equal(res.json<{ code: string }>().code, 'INTERNAL_FORBIDDEN')
+    })
+
+    it('believes X-Forwarded-For only from a trusted proxy', async () => {
+      const viaProxy = await t.internal(
+        'POST',
+        PATH,
+        { openid: 'o_guard_xff' },
+        { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '8.8.8.8' } },
+      )
+      assert.equal(viaProxy.statusCode, 403, 'a trusted proxy says the caller is outside')
+      const spoofed = await t.internal(
+        'POST',
+        PATH,
+        { openid: 'o_guard_xff' },
+        { remoteAddress: '8.8.4.4', headers: { 'x-forwarded-for': '127.0.0.1' } },
+      )
+      assert.equal(spoofed.statusCode, 403, 'an untrusted peer cannot claim to be loopback')
+    })
+
+    it('answers 401 to unsigned, wrongly signed, stale and tampered calls', async () => {
+      const payload = JSON.stringify({ openid: 'o_guard_401' })
+      const unsigned = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload,
+        headers: { 'content-type': 'application/json' },
+      })
+      assert.equal(unsigned.statusCode, 401)
+      assert.equal(unsigned.json<{ code: string }>().code, 'INTERNAL_AUTH_FAILED')
+
+      const wrongSecret = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload,
+        headers: {
+          'content-type': 'application/json',
+          ...signInternalRequest({
+            secret: 'another-secret-another-secret-another',
+            method: 'POST',
+            pathAndQuery: PATH,
+            body: payload,
+          }),
+        },
+      })
+      assert.equal(wrongSecret.statusCode, 401)
+
+      const stale = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload,
+        headers: signedHeaders(payload, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      })
+      assert.equal(stale.statusCode, 401)
+
+      const tampered = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload: JSON.stringify({ openid: 'o_guard_evil' }),
+        headers: signedHeaders(payload),
+      })
+      assert.equal(tampered.statusCode, 401)
+
+      const invalidBody = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload: '{"openid":',
+        headers: { 'content-type': 'application/json' },
+      })
+      assert.ok([400, 401].includes(invalidBody.statusCode))
+      const rows = await t.app.ctx.db
+        .selectFrom('wechat_users')
+        .select('id')
+        .where('openid', 'in', ['o_guard_401', 'o_guard_evil'])
+        .execute()
+      assert.equal(rows.length, 0, 'a refused request changes nothing')
+    })
+
+    it('rejects a replayed nonce', async () => {
+      const payload = JSON.stringify({ openid: 'o_guard_replay' })
+      const headers = signedHeaders(payload)
+      const first = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
+      assert.equal(first.statusCode, 200)
+      const replay = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
+      assert.equal(replay.statusCode, 401)
+    })
+
+    it('validates a signed body against the schema (400)', async () => {
+      const res = await t.internal('POST', PATH, { subscribed: true })
+      assert.equal(res.statusCode, 400)
+      assert.equal(res.json<{ code: string }>().code, 'VALIDATION_FAILED')
+    })
+  })
+}

@@ -1,0 +1,71 @@
+// The internal API's guard: IP allowlist (403), then HMAC over the raw body ±300 s (401), then nonce replay (401).
+import type { IpAllowlist, NonceStore } from '@wxgate/internal-api'
+import { DEFAULT_MAX_SKEW_S, verifyInternalRequest } from '@wxgate/internal-api'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppErrors } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received (internal routes only), for the HMAC. */
+    rawBody?: string
+  }
+}
+
+export interface InternalGuardOptions {
+  secret: string
+  allowlist: IpAllowlist
+  nonces: NonceStore
+  /** Unix ms clock. */
+  now: () => number
+}
+
+/** Installs the raw-body JSON parser and the guard hooks on an encapsulated (internal) context. */
+export function installInternalGuard(app: FastifyInstance, options: InternalGuardOptions): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (request: FastifyRequest, body: string | Buffer, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8')
+      request.rawBody = text
+      if (text === '') {
+        done(null, undefined)
+        return
+      }
+      void parseJson(request, text, done)
+    },
+  )
+
+  // Checked before the body is even read: callers outside the allowlist learn nothing more.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!options.allowlist.allows(request.ip)) {
+      request.log.warn({ ip: request.ip }, 'internal call from outside the allowlist')
+      done(new AppErrors.INTERNAL_FORBIDDEN())
+      return
+    }
+    done()
+  })
+
+  // preValidation runs after parsing (raw body captured) and before schema validation.
+  app.addHook('preValidation', async (request) => {
+    let nonce: string
+    try {
+      ;({ nonce } = verifyInternalRequest({
+        secret: options.secret,
+        method: request.method,
+        pathAndQuery: request.raw.url ?? request.url,
+        body: request.rawBody,
+        headers: request.headers,
+        now: Math.floor(options.now() / 1000),
+      }))
+    } catch (error) {
+      request.log.warn({ err: error }, 'internal call refused')
+      throw new AppErrors.INTERNAL_AUTH_FAILED({ cause: error })
+    }
+    // Claimed only once the signature holds, so forged requests cannot burn real nonces.
+    if (!(await options.nonces.claim(nonce, DEFAULT_MAX_SKEW_S * 2))) {
+      request.log.warn('internal call replayed (nonce already used)')
+      throw new AppErrors.INTERNAL_AUTH_FAILED()
+    }
+  })
+}

@@ -1,0 +1,34 @@
+// Per-client-IP limits of the login endpoints: each call writes a row or calls WeChat, so floods cost.
+import { RateLimitedError } from '@wxgate/service-kit'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { RateLimiter } from '../rate-limit/rate-limiter.js'
+
+export interface LoginRateRule {
+  /** Names the endpoint in the limiter key. */
+  name: string
+  limit: number
+  windowS: number
+}
+
+export const LOGIN_RATE_RULES = {
+  authorizeUrl: { name: 'authorize-url', limit: 120, windowS: 60 },
+  oauthLogin: { name: 'oauth-login', limit: 60, windowS: 60 },
+  qrCode: { name: 'qrcode', limit: 30, windowS: 60 },
+} as const satisfies Record<string, LoginRateRule>
+
+/** An onRequest hook answering 429 RATE_LIMITED (with Retry-After) once `request.ip` exceeds the rule. */
+export function limitByClientIp(rateLimiter: RateLimiter, rule: LoginRateRule) {
+  return async function loginRateLimit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const result = await rateLimiter.hit(`login:${rule.name}:${request.ip}`, {
+      limit: rule.limit,
+      windowS: rule.windowS,
+    })
+    if (!result.allowed) {
+      void reply.header('retry-after', String(result.retryAfterS))
+      throw new RateLimitedError()
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// Test support for the login features: app (buildApp) on a fresh test database, wired to a WeChat simulator.
+import { parseConfig } from '@wxgate/config'
+import { signInternalRequest } from '@wxgate/internal-api'
+import { createSimulator } from '@wxgate/simulator'
+import type { Simulator } from '@wxgate/simulator'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../app.js'
+import { appConfigSchema } from '../config.js'
+import type { AppConfig } from '../config.js'
+import { createTestDatabase } from '../db/test-databases.js'
+import type { TestDatabase, TestDialect } from '../db/test-databases.js'
+
+export const TEST_APP_ID = 'wx1234567890abcdef'
+export const TEST_APP_SECRET = 'test-app-secret-0123456789abcdef'
+export const TEST_INTERNAL_SECRET = 'internal-secret-0123456789abcdef-0123456789'
+
+export interface LoginTestApp {
+  app: FastifyInstance
+  sim: Simulator
+  database: TestDatabase
+  config: AppConfig
+  /** App's clock (unix ms): starts at the real time, moves only with `advance`. */
+  now(): number
+  advance(ms: number): void
+  /** A correctly signed internal call (`path` under /api/v1/internal). */
+  internal(method: 'POST' | 'PUT', path: string, body: unknown): Promise<LightMyRequestResponse>
+  close(): Promise<void>
+}
+
+export async function startLoginTestApp(
+  dialect: TestDialect,
+  env: Record<string, string> = {},
+): Promise<LoginTestApp> {
+  const sim = await createSimulator({
+    appId: TEST_APP_ID,
+    appSecret: TEST_APP_SECRET,
+    token: 'wechat-token',
+    mchId: '1900000109',
+    payApiKey: 'pay-api-key-0123456789abcdef01234',
+  })
+  const database = await createTestDatabase(dialect)
+  try {
+    const baseUrl = await sim.listen({ host: '127.0.0.1', port: 0 })
+    const parsed = parseConfig(appConfigSchema, {
+      WECHAT_APPID: TEST_APP_ID,
+      WECHAT_SECRET: TEST_APP_SECRET,
+      WECHAT_TOKEN: 'wechat-token',
+      WECHAT_PAY_MCHID: '1900000109',
+      WECHAT_PAY_API_KEY: 'pay-api-key-0123456789abcdef01234',
+      WECHAT_PAY_NOTIFY_URL: 'https://example.com/api/v1/payment/notify',
+      WECHAT_API_BASE_URL: baseUrl,
+      WECHAT_PAY_API_BASE_URL: baseUrl,
+      WECHAT_OPEN_BASE_URL: baseUrl,
+      WECHAT_MP_BASE_URL: baseUrl,
+      INTERNAL_API_SECRET: TEST_INTERNAL_SECRET,
+      JWT_SECRET: 'jwt-secret-0123456789abcdef-0123456789',
+      LOG_LEVEL: 'silent',
+      ...env,
+    })
+    if (!parsed.ok) throw new Error(`test config: ${parsed.problems.join('; ')}`)
+    const config = parsed.value
+    let clock = Date.now()
+    const now = (): number => clock
+    const app = await buildApp({ config, deps: { db: database.db, now } })
+    await app.ready()
+    return {
+      app,
+      sim,
+      database,
+      config,
+      now,
+      advance(ms) {
+        clock += ms
+      },
+      internal(method, path, body) {
+        const pathAndQuery = `/api/v1/internal${path}`
+        const payload = JSON.stringify(body)
+        const headers = signInternalRequest({
+          secret: TEST_INTERNAL_SECRET,
+          method,
+          pathAndQuery,
+          body: payload,
+          timestamp: Math.floor(clock / 1000),
+        })
+        return app.inject({
+          method,
+          url: pathAndQuery,
+          payload,
+          headers: { ...headers, 'content-type': 'application/json' },
+        })
+      },
+      async close() {
+        await app.close()
+        await sim.close()
+        await database.destroy()
+      },
+    }
+  } catch (error) {
+    await sim.close()
+    await database.destroy()
+    throw error
+  }
+}

@@ -1,0 +1,141 @@
+// Queries on payment_orders; works over the app's Kysely or a transaction of it.
+import type { Kysely } from 'kysely'
+import { affectedRows } from '../db/create-db.js'
+import type { Database } from '../db/database.js'
+import type { NewOrderRow, OrderRow, OrderStatus, TradeType } from './orders.table.js'
+
+export function createOrdersRepository(db: Kysely<Database>) {
+  return {
+    async insert(row: NewOrderRow): Promise<number> {
+      const result = await db.insertInto('payment_orders').values(row).executeTakeFirstOrThrow()
+      return Number(result.insertId)
+    },
+
+    findByOutTradeNo(outTradeNo: string): Promise<OrderRow | undefined> {
+      return db
+        .selectFrom('payment_orders')
+        .selectAll()
+        .where('out_trade_no', '=', outTradeNo)
+        .executeTakeFirst()
+    },
+
+    /** Newest first, optionally one status. */
+    listByUser(
+      userId: number,
+      {
+        status,
+        limit,
+        offset,
+      }: { status?: OrderStatus | undefined; limit: number; offset: number },
+    ): Promise<OrderRow[]> {
+      let query = db.selectFrom('payment_orders').selectAll().where('user_id', '=', userId)
+      if (status !== undefined) query = query.where('status', '=', status)
+      return query.orderBy('id', 'desc').limit(limit).offset(offset).execute()
+    },
+
+    async countByUser(userId: number, status?: OrderStatus): Promise<number> {
+      let query = db
+        .selectFrom('payment_orders')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('user_id', '=', userId)
+      if (status !== undefined) query = query.where('status', '=', status)
+      return Number((await query.executeTakeFirstOrThrow()).n)
+    },
+
+    async savePrepay(
+      id: number,
+      fields: {
+        tradeType: TradeType
+        prepayId: string
+        codeUrl: string | null
+        mwebUrl: string | null
+        now: number
+      },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('payment_orders')
+        .set({
+          trade_type: fields.tradeType,
+          prepay_id: fields.prepayId,
+          prepay_at: fields.now,
+          code_url: fields.codeUrl,
+          mweb_url: fields.mwebUrl,
+          updated_at: fields.now,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst()
+      return affectedRows(result) > 0
+    },
+
+    /**
+     * The idempotency guard of a payment: flips the order to paid only if it is not paid yet.
+     * A closed order is accepted too: WeChat took the money, so the payment must be recorded.
+     */
+    async markPaid(
+      id: number,
+      fields: { transactionId: string; paidAt: number; payerOpenId: string | null; now: number },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('payment_orders')
+        .set({
+          status: 'paid',
+          transaction_id: fields.transactionId,
+          paid_at: fields.paidAt,
+          payer_openid: fields.payerOpenId,
+          closed_at: null,
+          updated_at: fields.now,
+        })
+        .where('id', '=', id)
+        .where('status', 'in', ['pending', 'closed'])
+        .executeTakeFirst()
+      return affectedRows(result) > 0
+    },
+
+    async markClosed(id: number, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('payment_orders')
+        .set({ status: 'closed', closed_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst()
+      return affectedRows(result) > 0
+    },
+
+    async markQueried(id: number, now: number): Promise<void> {
+      await db
+        .updateTable('payment_orders')
+        .set({ last_queried_at: now })
+        .where('id', '=', id)
+        .execute()
+    },
+
+    /** Pending orders with a prepay id at least `minAgeMs` old, least recently asked about first. */
+    listToReconcile({ now, minAgeMs, limit }: { now: number; minAgeMs: number; limit: number }) {
+      return db
+        .selectFrom('payment_orders')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('prepay_at', 'is not', null)
+        .where('prepay_at', '<=', now - minAgeMs)
+        .where('expires_at', '>', now)
+        .orderBy('last_queried_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .execute()
+    },
+
+    listExpired({ now, limit }: { now: number; limit: number }) {
+      return db
+        .selectFrom('payment_orders')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .execute()
+    },
+  }
+}
+
+export type OrdersRepository = ReturnType<typeof createOrdersRepository>

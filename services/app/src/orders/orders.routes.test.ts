@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { testDialects } from '../db/test-databases.js'
+import { createFakePay } from '../testing/fake-pay.js'
+import { createTestApp, type TestApp } from '../testing/test-app.js'
+
+interface OrderJson {
+  out_trade_no: string
+  product_id: string
+  amount_fen: number
+  status: string
+  created_at: string
+  expires_at: string
+  paid_at: string | null
+}
+
+for (const dialect of testDialects()) {
+  describe(`payment routes (${dialect})`, () => {
+    let t: TestApp
+    const fake = createFakePay()
+
+    before(async () => {
+      t = await createTestApp({ dialect, pay: fake.pay })
+    })
+    after(async () => {
+      await t.close()
+    })
+
+    async function createOrder(headers: Record<string, string>, productId = 'credits_100') {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: productId },
+      })
+      assert.equal(res.statusCode, 200, res.body)
+      return res.json<OrderJson>()
+    }
+
+    it('lists the built-in catalog without authentication', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/payment/products' })
+      assert.equal(res.statusCode, 200)
+      assert.deepEqual(res.json<{ products: unknown[] }>().products[0], {
+        id: 'credits_100',
+        name: '100 credits',
+        price_fen: 990,
+        credits: 100,
+        member_days: 0,
+      })
+    })
+
+    it('creates an order priced from the catalog, never from the client', async () => {
+      const { headers } = await t.login('o_create')
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: 'credits_500' },
+      })
+      assert.equal(res.statusCode, 200)
+      const order = res.json<OrderJson>()
+      assert.equal(order.amount_fen, 3990)
+      assert.equal(order.status, 'pending')
+      assert.match(order.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+      const priced = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: 'credits_500', amount_fen: 1 },
+      })
+      assert.equal(priced.json<OrderJson>().amount_fen, 3990, 'a client-sent amount is ignored')
+    })
+
+    it('refuses create-order without a valid token (401), with bad input or an unknown product (400)', async () => {
+      const anonymous = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        payload: { product_id: 'credits_100' },
+      })
+      assert.equal(anonymous.statusCode, 401)
+      assert.equal(anonymous.json<{ code: string }>().code, 'UNAUTHENTICATED')
+      const forged = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' },
+        payload: { product_id: 'credits_100' },
+      })
+      assert.equal(forged.statusCode, 401)
+      const { headers } = await t.login('o_refusals')
+      const missing = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: {},
+      })
+      assert.equal(missing.statusCode, 400)
+      assert.equal(missing.json<{ code: string }>().code, 'VALIDATION_FAILED')
+      const unknown = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: 'gold_bar' },
+      })
+      assert.equal(unknown.statusCode, 400)
+      assert.equal(unknown.json<{ code: string }>().code, 'PRODUCT_NOT_FOUND')
+    })
+
+    it('refuses every order route without a valid token (401 UNAUTHENTICATED)', async () => {
+      const routes = [
+        {
+          method: 'POST',
+          url: '/api/v1/payment/create-order',
+          payload: { product_id: 'credits_100' },
+        },
+        {
+          method: 'POST',
+          url: '/api/v1/payment/unifiedorder',
+          payload: { out_trade_no: 'X1', trade_type: 'NATIVE' },
+        },
+        { method: 'GET', url: '/api/v1/payment/orders' },
+        { method: 'GET', url: '/api/v1/payment/orders/X1' },
+      ] as const
+      for (const route of routes) {
+        for (const authorization of [undefined, 'Bearer not-a-token', 'Basic dXNlcjpwdw==']) {
+          const res = await t.app.inject({
+            ...route,
+            headers: authorization === undefined ? {} : { authorization },
+          })
+          assert.equal(res.statusCode, 401, `${route.method} ${route.url} with ${authorization}`)
+          assert.equal(res.json<{ code: string }>().code, 'UNAUTHENTICATED')
+        }
+      }
+    })
+
+    it('answers unifiedorder for JSAPI, NATIVE and MWEB and reuses the prepay id', async () => {
+      const { headers } = await t.login('o_unified')
+      const call = (outTradeNo: string, tradeType: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/api/v1/payment/unifiedorder',
+          headers,
+          payload: { out_trade_no: outTradeNo, trade_type: tradeType },
+        })
+      const first = await createOrder(headers)
+      const jsapi = await call(first.out_trade_no, 'JSAPI')
+      assert.equal(jsapi.statusCode, 200, jsapi.body)
+      const jsapiBody = jsapi.json<{ prepay_id: string; pay_params: Record<string, string> }>()
+      assert.deepEqual(Object.keys(jsapiBody.pay_params).sort(), [
+        'appId',
+        'nonceStr',
+        'package',
+        'paySign',
+        'signType',
+        'timeStamp',
+      ])
+      const repeat = await call(first.out_trade_no, 'JSAPI')
+      assert.equal(repeat.json<{ prepay_id: string }>().prepay_id, jsapiBody.prepay_id)
+      const otherType = await call(first.out_trade_no, 'NATIVE')
+      assert.equal(otherType.statusCode, 409)
+      assert.equal(otherType.json<{ code: string }>().code, 'ORDER_TRADE_TYPE_MISMATCH')
+
+      const second = await createOrder(headers)
+      const native = (await call(second.out_trade_no, 'NATIVE')).json<{
+        trade_type: string
+        code_url: string
+      }>()
+      assert.equal(native.trade_type, 'NATIVE')
+      assert.match(native.code_url, /^weixin:\/\//)
+      const third = await createOrder(headers)
+      const mweb = (await call(third.out_trade_no, 'MWEB')).json<{
+        trade_type: string
+        mweb_url: string
+      }>()
+      assert.equal(mweb.trade_type, 'MWEB')
+      assert.match(mweb.mweb_url, /^https:\/\//)
+      const bad = await call(third.out_trade_no, 'APP')
+      assert.equal(bad.statusCode, 400)
+    })
+
+    it("answers 404 for another user's order and 409 for a paid one", async () => {
+      const owner = await t.login('o_owner')
+      const stranger = await t.login('o_stranger')
+      const order = await createOrder(owner.headers)
+      const asStranger = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers: stranger.headers,
+        payload: { out_trade_no: order.out_trade_no, trade_type: 'NATIVE' },
+      })
+      assert.equal(asStranger.statusCode, 404)
+      const detail = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/payment/orders/${order.out_trade_no}`,
+        headers: stranger.headers,
+      })
+      assert.equal(detail.statusCode, 404)
+      const paid = await t.internal('PUT', '/api/v1/internal/payment/order/update', {
+        out_trade_no: order.out_trade_no,
+        transaction_id: '4200000000000000010',
+        total_fee: 990,
+        trade_state: 'SUCCESS',
+        paid_at: '2026-11-25T08:00:00.000Z',
+      })
+      assert.equal(paid.statusCode, 200, paid.body)
+      const again = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers: owner.headers,
+        payload: { out_trade_no: order.out_trade_no, trade_type: 'NATIVE' },
+      })
+      assert.equal(again.statusCode, 409)
+      assert.equal(again.json<{ code: string }>().code, 'ORDER_ALREADY_PAID')
+    })
+
+    it('lists only the caller’s orders, paged and filtered by status', async () => {
+      const me = await t.login('o_lister')
+      const other = await t.login('o_lister_other')
+      const created = []
+      for (let i = 0; i < 3; i += 1) created.push(await createOrder(me.headers))
+      await createOrder(other.headers)
+      await t.internal('PUT', '/api/v1/internal/payment/order/update', {
+        out_trade_no: created[0]?.out_trade_no,
+        transaction_id: '4200000000000000011',
+        total_fee: 990,
+        trade_state: 'SUCCESS',
+        paid_at: '2026-11-25T08:00:00.000Z',
+      })
+      const page = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/payment/orders?page=1&page_size=2',
+        headers: me.headers,
+      })
+      assert.equal(page.statusCode, 200)
+      const body = page.json<{
+        orders: OrderJson[]
+        total: number
+        page: number
+        page_size: number
+      }>()
+      assert.equal(body.total, 3)
+      assert.equal(body.page_size, 2)
+      assert.deepEqual(
+        body.orders.map((o) => o.out_trade_no),
+        [created[2]?.out_trade_no, created[1]?.out_trade_no],
+      )
+      const paid = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/payment/orders?status=paid',
+        headers: me.headers,
+      })
+      const paidBody = paid.json<{ orders: OrderJson[]; total: number }>()
+      assert.equal(paidBody.total, 1)
+      assert.equal(paidBody.orders[0]?.status, 'paid')
+      assert.ok(paidBody.orders[0]?.paid_at)
+      const invalid = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/payment/orders?page_size=0&status=lost',
+        headers: me.headers,
+      })
+      assert.equal(invalid.statusCode, 400)
+      const anonymous = await t.app.inject({ method: 'GET', url: '/api/v1/payment/orders' })
+      assert.equal(anonymous.statusCode, 401)
+    })
+
+    it('shows one order to its owner and 404 for an unknown number', async () => {
+      const me = await t.login('o_detail')
+      const order = await createOrder(me.headers, 'member_month')
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/payment/orders/${order.out_trade_no}`,
+        headers: me.headers,
+      })
+      assert.equal(res.statusCode, 200)
+      assert.equal(res.json<OrderJson>().product_id, 'member_month')
+      const unknown = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/payment/orders/NOSUCHORDER',
+        headers: me.headers,
+      })
+      assert.equal(unknown.statusCode, 404)
+      assert.equal(unknown.json<{ code: string }>().code, 'ORDER_NOT_FOUND')
+    })
+  })
+}

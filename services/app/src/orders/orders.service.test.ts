@@ -1,0 +1,364 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { FastifyBaseLogger } from 'fastify'
+import { createCreditsService } from '../credits/credits.service.js'
+import { createTestDatabase, testDialects, type TestDatabase } from '../db/test-databases.js'
+import { createReconcileJob } from '../jobs/reconcile-orders.js'
+import { BUILT_IN_CATALOG, createCatalog } from '../products/products.catalog.js'
+import { createFakePay } from '../testing/fake-pay.js'
+import { createUsersService } from '../users/users.service.js'
+import { createOrdersService } from './orders.service.js'
+
+const DAY = 86_400_000
+const silentLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as FastifyBaseLogger
+
+function errorCode(code: string) {
+  return (error: { code?: string }) => error.code === code
+}
+
+for (const dialect of testDialects()) {
+  describe(`orders service (${dialect})`, () => {
+    let database: TestDatabase
+    let clock = Date.parse('2026-11-25T08:00:00.000Z')
+    const now = () => clock
+    const fake = createFakePay()
+    const paidEvents: string[] = []
+    let orders: ReturnType<typeof createOrdersService>
+    let users: ReturnType<typeof createUsersService>
+    let credits: ReturnType<typeof createCreditsService>
+
+    async function newUser(openId: string) {
+      return (await users.createOrUpdate({ openId, subscribed: true })).user
+    }
+
+    async function userRow(id: number) {
+      const row = await users.findById(id)
+      assert.ok(row)
+      return row
+    }
+
+    function payment(outTradeNo: string, totalFee: number, tradeState = 'SUCCESS') {
+      return {
+        outTradeNo,
+        transactionId: `4200000${outTradeNo.slice(-8)}`,
+        totalFee,
+        tradeState,
+        paidAt: new Date(clock),
+      }
+    }
+
+    before(async () => {
+      database = await createTestDatabase(dialect)
+      users = createUsersService({ db: database.db, now })
+      credits = createCreditsService({ db: database.db, now })
+      orders = createOrdersService({
+        db: database.db,
+        now,
+        pay: fake.pay,
+        catalog: createCatalog(BUILT_IN_CATALOG),
+        notifyUrl: 'https://example.com/notify',
+        orderExpireS: 7200,
+        onPaid: (order) => paidEvents.push(order.out_trade_no),
+      })
+    })
+    after(async () => {
+      await database.destroy()
+    })
+
+    it('creates a pending order priced from the catalog', async () => {
+      const user = await newUser('o_create')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_500',
+      })
+      assert.equal(order.status, 'pending')
+      assert.equal(order.amount_fen, 3990)
+      assert.equal(order.credits, 500)
+      assert.equal(order.expires_at, clock + 7200_000)
+      assert.match(order.out_trade_no, /^[0-9A-Z]{30}$/)
+    })
+
+    it('refuses an unknown product with PRODUCT_NOT_FOUND', async () => {
+      const user = await newUser('o_unknown_product')
+      await assert.rejects(
+        orders.createOrder({ userId: user.id, openId: user.openid, productId: 'free_money' }),
+        errorCode('PRODUCT_NOT_FOUND'),
+      )
+    })
+
+    it('pays an order once: status, credits, ledger row, all together', async () => {
+      const user = await newUser('o_pay')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      const first = await orders.recordPayment(payment(order.out_trade_no, 990))
+      assert.equal(first.changed, true)
+      assert.equal(first.order.status, 'paid')
+      assert.equal(first.order.paid_at, clock)
+      const again = await orders.recordPayment(payment(order.out_trade_no, 990))
+      assert.equal(again.changed, false)
+      assert.equal((await userRow(user.id)).credits, 100)
+      const ledger = await credits.history(user.id, { page: 1, pageSize: 10 })
+      assert.equal(ledger.total, 1)
+      assert.equal(ledger.records[0]?.reason, 'purchase')
+      assert.equal(ledger.records[0]?.ref, order.out_trade_no)
+      assert.equal(ledger.records[0]?.balance_after, 100)
+      assert.deepEqual(
+        paidEvents.filter((o) => o === order.out_trade_no),
+        [order.out_trade_no],
+      )
+    })
+
+    it('pays once, credits once, one ledger row for 20 concurrent updates', async () => {
+      const user = await newUser('o_concurrent')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => orders.recordPayment(payment(order.out_trade_no, 990))),
+      )
+      assert.equal(results.filter((r) => r.changed).length, 1)
+      assert.ok(results.every((r) => r.order.status === 'paid'))
+      assert.equal((await userRow(user.id)).credits, 100)
+      const rows = await database.db
+        .selectFrom('credit_ledger')
+        .selectAll()
+        .where('ref', '=', order.out_trade_no)
+        .execute()
+      assert.equal(rows.length, 1)
+      assert.equal(await credits.ledgerSum(user.id), 100)
+    })
+
+    it('refuses an amount mismatch with 409 and does not mark the order paid', async () => {
+      const user = await newUser('o_mismatch')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      await assert.rejects(
+        orders.recordPayment(payment(order.out_trade_no, 1)),
+        errorCode('ORDER_AMOUNT_MISMATCH'),
+      )
+      const row = await orders.findOwned(user.id, order.out_trade_no)
+      assert.equal(row.status, 'pending')
+      assert.equal((await userRow(user.id)).credits, 0)
+    })
+
+    it('answers ORDER_NOT_FOUND for an unknown order', async () => {
+      await assert.rejects(
+        orders.recordPayment(payment('NOPE0000000000000000', 990)),
+        errorCode('ORDER_NOT_FOUND'),
+      )
+    })
+
+    it('records nothing for a trade_state other than SUCCESS', async () => {
+      const user = await newUser('o_notpay')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      const result = await orders.recordPayment(payment(order.out_trade_no, 990, 'PAYERROR'))
+      assert.equal(result.changed, false)
+      assert.equal(result.order.status, 'pending')
+      assert.equal((await userRow(user.id)).credits, 0)
+    })
+
+    it('extends membership from the later of now and the current expiry', async () => {
+      const user = await newUser('o_member')
+      const buy = async () => {
+        const order = await orders.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'member_month',
+        })
+        await orders.recordPayment(payment(order.out_trade_no, 2990))
+      }
+      await buy()
+      assert.equal((await userRow(user.id)).member_expires_at, clock + 30 * DAY)
+      const firstExpiry = clock + 30 * DAY
+      await buy()
+      assert.equal((await userRow(user.id)).member_expires_at, firstExpiry + 30 * DAY)
+      clock += 100 * DAY
+      await buy()
+      assert.equal((await userRow(user.id)).member_expires_at, clock + 30 * DAY)
+      const ledger = await credits.history(user.id, { page: 1, pageSize: 10 })
+      assert.equal(ledger.total, 3, 'one ledger record per purchase, even without credits')
+      assert.ok(ledger.records.every((r) => r.delta === 0 && r.reason === 'purchase'))
+    })
+
+    it('reuses a valid prepay id for the same trade type and refuses another type (409)', async () => {
+      const user = await newUser('o_prepay')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      const input = {
+        userId: user.id,
+        openId: user.openid,
+        outTradeNo: order.out_trade_no,
+        clientIp: '::ffff:127.0.0.1',
+      }
+      const a = await orders.unifiedOrder({ ...input, tradeType: 'NATIVE' })
+      const b = await orders.unifiedOrder({ ...input, tradeType: 'NATIVE' })
+      assert.equal(a.prepay_id, b.prepay_id)
+      assert.ok(a.trade_type === 'NATIVE' && a.code_url.startsWith('weixin://'))
+      await assert.rejects(
+        orders.unifiedOrder({ ...input, tradeType: 'JSAPI' }),
+        errorCode('ORDER_TRADE_TYPE_MISMATCH'),
+      )
+      clock += 116 * 60_000
+      const renewed = await orders.unifiedOrder({ ...input, tradeType: 'NATIVE' })
+      assert.notEqual(renewed.prepay_id, a.prepay_id, 'an old prepay id is renewed, not reused')
+      const calls = fake.calls.filter(
+        (call) => call.api === 'unifiedorder' && call.outTradeNo === order.out_trade_no,
+      )
+      assert.equal(calls.length, 2)
+    })
+
+    it('refuses unifiedorder for another user (404) and for paid or closed orders (409)', async () => {
+      const owner = await newUser('o_owner')
+      const other = await newUser('o_other')
+      const order = await orders.createOrder({
+        userId: owner.id,
+        openId: owner.openid,
+        productId: 'credits_100',
+      })
+      const input = {
+        outTradeNo: order.out_trade_no,
+        tradeType: 'NATIVE' as const,
+        clientIp: '1.2.3.4',
+      }
+      await assert.rejects(
+        orders.unifiedOrder({ ...input, userId: other.id, openId: other.openid }),
+        errorCode('ORDER_NOT_FOUND'),
+      )
+      await orders.recordPayment(payment(order.out_trade_no, 990))
+      await assert.rejects(
+        orders.unifiedOrder({ ...input, userId: owner.id, openId: owner.openid }),
+        errorCode('ORDER_ALREADY_PAID'),
+      )
+      const expiring = await orders.createOrder({
+        userId: owner.id,
+        openId: owner.openid,
+        productId: 'credits_100',
+      })
+      clock += 7200_000
+      await assert.rejects(
+        orders.unifiedOrder({
+          ...input,
+          outTradeNo: expiring.out_trade_no,
+          userId: owner.id,
+          openId: owner.openid,
+        }),
+        errorCode('ORDER_CLOSED'),
+      )
+    })
+
+    describe('reconciliation', () => {
+      function job(minAgeS = 300) {
+        return createReconcileJob({ orders, intervalS: 60, minAgeS, logger: silentLogger })
+      }
+
+      it('finds a payment whose notification never arrived, through the same pay path', async () => {
+        const user = await newUser('o_lost_notify')
+        const order = await orders.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'credits_500',
+        })
+        await orders.unifiedOrder({
+          userId: user.id,
+          openId: user.openid,
+          outTradeNo: order.out_trade_no,
+          tradeType: 'NATIVE',
+          clientIp: '1.2.3.4',
+        })
+        fake.markPaid(order.out_trade_no, { transactionId: '4200000000000000001' })
+        const tooYoung = await job().runOnce()
+        assert.equal(
+          (await orders.findOwned(user.id, order.out_trade_no)).status,
+          'pending',
+          `not asked before RECONCILE_MIN_AGE_S (${JSON.stringify(tooYoung)})`,
+        )
+        clock += 301_000
+        const report = await job().runOnce()
+        assert.ok(report.paid >= 1)
+        const paid = await orders.findOwned(user.id, order.out_trade_no)
+        assert.equal(paid.status, 'paid')
+        assert.equal(paid.transaction_id, '4200000000000000001')
+        assert.equal((await userRow(user.id)).credits, 500)
+        assert.equal(await credits.ledgerSum(user.id), 500)
+        // A late notification for the same payment changes nothing.
+        const late = await orders.recordPayment(payment(order.out_trade_no, 3990))
+        assert.equal(late.changed, false)
+        assert.equal((await userRow(user.id)).credits, 500)
+      })
+
+      it('closes expired orders, locally and with closeorder when WeChat knows them', async () => {
+        const user = await newUser('o_expire')
+        const never = await orders.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'credits_100',
+        })
+        const prepaid = await orders.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'credits_100',
+        })
+        await orders.unifiedOrder({
+          userId: user.id,
+          openId: user.openid,
+          outTradeNo: prepaid.out_trade_no,
+          tradeType: 'NATIVE',
+          clientIp: '1.2.3.4',
+        })
+        clock += 7200_000
+        await job().runOnce()
+        assert.equal((await orders.findOwned(user.id, never.out_trade_no)).status, 'closed')
+        assert.equal((await orders.findOwned(user.id, prepaid.out_trade_no)).status, 'closed')
+        assert.ok(
+          fake.calls.some((c) => c.api === 'closeorder' && c.outTradeNo === prepaid.out_trade_no),
+        )
+        assert.ok(
+          !fake.calls.some((c) => c.api === 'closeorder' && c.outTradeNo === never.out_trade_no),
+          'an order WeChat never saw is closed without asking it',
+        )
+      })
+
+      it('records the payment when closeorder answers ORDERPAID', async () => {
+        const user = await newUser('o_orderpaid')
+        const order = await orders.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'credits_100',
+        })
+        await orders.unifiedOrder({
+          userId: user.id,
+          openId: user.openid,
+          outTradeNo: order.out_trade_no,
+          tradeType: 'NATIVE',
+          clientIp: '1.2.3.4',
+        })
+        fake.markPaid(order.out_trade_no, { transactionId: '4200000000000000002' })
+        clock += 7200_000
+        await job().runOnce()
+        const row = await orders.findOwned(user.id, order.out_trade_no)
+        assert.equal(row.status, 'paid')
+        assert.equal((await userRow(user.id)).credits, 100)
+      })
+    })
+  })
+}

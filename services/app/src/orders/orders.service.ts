@@ -1,0 +1,357 @@
+// Orders: create, prepay (unifiedorder), and the one pay-order path that notifications and reconciliation share.
+import type { Kysely } from 'kysely'
+import { WeChatPayError } from '@wxgate/wechat'
+import { createCreditsRepository } from '../credits/credits.repository.js'
+import { purchaseKey } from '../credits/credits.service.js'
+import { isUniqueViolation } from '../db/create-db.js'
+import { inTransaction } from '../db/transaction.js'
+import type { Database } from '../db/database.js'
+import { AppErrors } from '../errors.js'
+import type { Catalog } from '../products/products.catalog.js'
+import { createUsersRepository } from '../users/users.repository.js'
+import { toIso } from '../users/users.service.js'
+import type { PayApi, PayTradeState } from '../wechat/pay-api.js'
+import { toWeChatHttpError } from '../wechat/wechat-errors.js'
+import { createOrdersRepository } from './orders.repository.js'
+import type { OrderRow, OrderStatus, TradeType } from './orders.table.js'
+import { newOutTradeNo } from './out-trade-no.js'
+
+/** WeChat keeps a prepay id for 2 hours; we stop reusing one 5 minutes before that. */
+export const PREPAY_REUSE_MS = 115 * 60_000
+/** An H5 `mweb_url` lives only 5 minutes, so MWEB asks WeChat again sooner (same terms → same prepay id). */
+export const MWEB_URL_REUSE_MS = 4 * 60_000
+const MIN_TIME_EXPIRE_MS = 6 * 60_000
+
+export interface PresentedOrder {
+  out_trade_no: string
+  product_id: string
+  product_name: string
+  amount_fen: number
+  credits: number
+  member_days: number
+  status: OrderStatus
+  trade_type: TradeType | null
+  transaction_id: string | null
+  created_at: string
+  expires_at: string
+  paid_at: string | null
+  closed_at: string | null
+}
+
+export function presentOrder(row: OrderRow): PresentedOrder {
+  return {
+    out_trade_no: row.out_trade_no,
+    product_id: row.product_id,
+    product_name: row.product_name,
+    amount_fen: row.amount_fen,
+    credits: row.credits,
+    member_days: row.member_days,
+    status: row.status,
+    trade_type: row.trade_type,
+    transaction_id: row.transaction_id,
+    created_at: toIso(row.created_at) ?? '',
+    expires_at: toIso(row.expires_at) ?? '',
+    paid_at: toIso(row.paid_at),
+    closed_at: toIso(row.closed_at),
+  }
+}
+
+export interface PaymentResult {
+  outTradeNo: string
+  transactionId: string
+  totalFee: number
+  /** WeChat's trade_state; anything but SUCCESS records nothing. */
+  tradeState: string
+  paidAt: Date
+  openId?: string | undefined
+}
+
+export type PrepayResult =
+  | { trade_type: 'JSAPI'; prepay_id: string; pay_params: ReturnType<PayApi['jsapiPayParams']> }
+  | { trade_type: 'NATIVE'; prepay_id: string; code_url: string }
+  | { trade_type: 'MWEB'; prepay_id: string; mweb_url: string }
+
+export interface OrdersServiceDeps {
+  db: Kysely<Database>
+  now: () => number
+  pay: PayApi
+  catalog: Catalog
+  notifyUrl: string
+  orderExpireS: number
+  /** Called after a payment commits (metrics). */
+  onPaid?: (order: OrderRow, source: 'notification' | 'reconciliation') => void
+}
+
+export class OrderVanishedError extends Error {
+  override readonly name = 'OrderVanishedError'
+}
+
+export function createOrdersService(deps: OrdersServiceDeps) {
+  const { db, now, pay, catalog } = deps
+  const orders = createOrdersRepository(db)
+  // H5 pay wants the site's address in scene_info; the notify URL's origin is the site WeChat knows.
+  const wapUrl = new URL(deps.notifyUrl).origin
+
+  async function mustFind(outTradeNo: string): Promise<OrderRow> {
+    const row = await orders.findByOutTradeNo(outTradeNo)
+    if (row === undefined) throw new OrderVanishedError(`order ${outTradeNo} vanished`)
+    return row
+  }
+
+  /** The caller's own order, or ORDER_NOT_FOUND (also for another user's order). */
+  async function findOwned(userId: number, outTradeNo: string): Promise<OrderRow> {
+    const row = await orders.findByOutTradeNo(outTradeNo)
+    if (row === undefined || row.user_id !== userId) throw new AppErrors.ORDER_NOT_FOUND()
+    return row
+  }
+
+  async function createOrder(input: { userId: number; openId: string; productId: string }) {
+    const product = catalog.find(input.productId)
+    if (product === undefined) throw new AppErrors.PRODUCT_NOT_FOUND()
+    const at = now()
+    const outTradeNo = newOutTradeNo(at)
+    await orders.insert({
+      out_trade_no: outTradeNo,
+      user_id: input.userId,
+      openid: input.openId,
+      product_id: product.id,
+      product_name: product.name,
+      amount_fen: product.priceFen,
+      credits: product.credits,
+      member_days: product.memberDays,
+      status: 'pending',
+      trade_type: null,
+      prepay_id: null,
+      prepay_at: null,
+      code_url: null,
+      mweb_url: null,
+      transaction_id: null,
+      payer_openid: null,
+      paid_at: null,
+      closed_at: null,
+      expires_at: at + deps.orderExpireS * 1000,
+      last_queried_at: null,
+      created_at: at,
+      updated_at: at,
+    })
+    return mustFind(outTradeNo)
+  }
+
+  function prepayAnswer(order: OrderRow, tradeType: TradeType): PrepayResult {
+    const prepayId = order.prepay_id ?? ''
+    switch (tradeType) {
+      case 'JSAPI':
+        return {
+          trade_type: 'JSAPI',
+          prepay_id: prepayId,
+          pay_params: pay.jsapiPayParams(prepayId),
+        }
+      case 'NATIVE':
+        return { trade_type: 'NATIVE', prepay_id: prepayId, code_url: order.code_url ?? '' }
+      case 'MWEB':
+        return { trade_type: 'MWEB', prepay_id: prepayId, mweb_url: order.mweb_url ?? '' }
+    }
+  }
+
+  async function unifiedOrder(input: {
+    userId: number
+    openId: string
+    outTradeNo: string
+    tradeType: TradeType
+    clientIp: string
+  }): Promise<PrepayResult> {
+    const order = await findOwned(input.userId, input.outTradeNo)
+    const at = now()
+    if (order.status === 'paid') throw new AppErrors.ORDER_ALREADY_PAID()
+    if (order.status === 'closed' || order.expires_at <= at) throw new AppErrors.ORDER_CLOSED()
+    // WeChat refuses a second unifiedorder for one out_trade_no with other terms (OUT_TRADE_NO_USED).
+    if (order.trade_type !== null && order.trade_type !== input.tradeType) {
+      throw new AppErrors.ORDER_TRADE_TYPE_MISMATCH()
+    }
+    if (
+      order.prepay_id !== null &&
+      order.prepay_at !== null &&
+      order.prepay_at + (input.tradeType === 'MWEB' ? MWEB_URL_REUSE_MS : PREPAY_REUSE_MS) > at
+    ) {
+      return prepayAnswer(order, input.tradeType)
+    }
+
+    let prepay: Awaited<ReturnType<PayApi['unifiedOrder']>>
+    try {
+      prepay = await pay.unifiedOrder({
+        outTradeNo: order.out_trade_no,
+        body: order.product_name,
+        totalFee: order.amount_fen,
+        spbillCreateIp: input.clientIp.replace(/^::ffff:/, ''),
+        notifyUrl: deps.notifyUrl,
+        tradeType: input.tradeType,
+        ...(input.tradeType === 'JSAPI' ? { openId: input.openId } : {}),
+        ...(input.tradeType === 'NATIVE' ? { productId: order.product_id } : {}),
+        ...(input.tradeType === 'MWEB'
+          ? {
+              sceneInfo: JSON.stringify({
+                h5_info: { type: 'Wap', wap_url: wapUrl, wap_name: order.product_name },
+              }),
+            }
+          : {}),
+        // WeChat wants time_expire at least 5 minutes ahead; closer than that, closeorder ends it.
+        ...(order.expires_at - at >= MIN_TIME_EXPIRE_MS
+          ? { timeExpire: new Date(order.expires_at) }
+          : {}),
+      })
+    } catch (error) {
+      if (error instanceof WeChatPayError && error.errCode === 'ORDERPAID') {
+        await queryAndRecord(order, 'reconciliation')
+        throw new AppErrors.ORDER_ALREADY_PAID({ cause: error })
+      }
+      if (error instanceof WeChatPayError && error.errCode === 'OUT_TRADE_NO_USED') {
+        throw new AppErrors.ORDER_TRADE_TYPE_MISMATCH({ cause: error })
+      }
+      if (error instanceof WeChatPayError && error.errCode === 'ORDERCLOSED') {
+        await orders.markClosed(order.id, now())
+        throw new AppErrors.ORDER_CLOSED({ cause: error })
+      }
+      throw toWeChatHttpError(error)
+    }
+    const saved = await orders.savePrepay(order.id, {
+      tradeType: input.tradeType,
+      prepayId: prepay.prepayId,
+      codeUrl: prepay.codeUrl ?? null,
+      mwebUrl: prepay.mwebUrl ?? null,
+      now: now(),
+    })
+    const updated = await mustFind(order.out_trade_no)
+    // Paid or closed while we were asking WeChat.
+    if (!saved) {
+      throw updated.status === 'paid'
+        ? new AppErrors.ORDER_ALREADY_PAID()
+        : new AppErrors.ORDER_CLOSED()
+    }
+    return prepayAnswer(updated, input.tradeType)
+  }
+
+  /**
+   * Records a WeChat payment result: the only path that marks an order paid. In one transaction:
+   * the conditional status change, credits, membership and the ledger row. Repeats change nothing.
+   */
+  async function recordPayment(
+    result: PaymentResult,
+    source: 'notification' | 'reconciliation' = 'notification',
+  ): Promise<{ order: OrderRow; changed: boolean }> {
+    const order = await orders.findByOutTradeNo(result.outTradeNo)
+    if (order === undefined) throw new AppErrors.ORDER_NOT_FOUND()
+    if (result.tradeState !== 'SUCCESS') return { order, changed: false }
+    if (result.totalFee !== order.amount_fen) throw new AppErrors.ORDER_AMOUNT_MISMATCH()
+    if (order.status === 'paid') return { order, changed: false }
+
+    let changed: boolean
+    try {
+      changed = await inTransaction(db, async (trx) => {
+        const txOrders = createOrdersRepository(trx)
+        const txUsers = createUsersRepository(trx)
+        const txLedger = createCreditsRepository(trx)
+        const at = now()
+        const marked = await txOrders.markPaid(order.id, {
+          transactionId: result.transactionId,
+          paidAt: result.paidAt.getTime(),
+          payerOpenId: result.openId ?? null,
+          now: at,
+        })
+        if (!marked) return false
+        if (order.credits !== 0) await txUsers.addCredits(order.user_id, order.credits, at)
+        await txUsers.extendMembership(order.user_id, order.member_days, at)
+        const user = await txUsers.findById(order.user_id)
+        if (user === undefined)
+          throw new OrderVanishedError(`owner of ${order.out_trade_no} vanished`)
+        await txLedger.insert({
+          userId: order.user_id,
+          delta: order.credits,
+          balanceAfter: user.credits,
+          reason: 'purchase',
+          ref: order.out_trade_no,
+          idempotencyKey: purchaseKey(order.out_trade_no),
+          now: at,
+        })
+        return true
+      })
+    } catch (error) {
+      // The ledger row for this order already exists: it was paid concurrently; nothing moved.
+      if (!isUniqueViolation(error)) throw error
+      changed = false
+    }
+    const updated = await mustFind(order.out_trade_no)
+    if (changed) deps.onPaid?.(updated, source)
+    return { order: updated, changed }
+  }
+
+  /** Asks WeChat Pay about an order and records a SUCCESS through `recordPayment`. */
+  async function queryAndRecord(
+    order: OrderRow,
+    source: 'notification' | 'reconciliation' = 'reconciliation',
+  ): Promise<{ tradeState: PayTradeState; changed: boolean }> {
+    const answer = await pay.orderQuery({ outTradeNo: order.out_trade_no })
+    await orders.markQueried(order.id, now())
+    if (answer.tradeState === 'SUCCESS') {
+      const { changed } = await recordPayment(
+        {
+          outTradeNo: order.out_trade_no,
+          transactionId: answer.transactionId ?? '',
+          totalFee: answer.totalFee ?? -1,
+          tradeState: 'SUCCESS',
+          paidAt: answer.paidAt ?? new Date(now()),
+          openId: answer.openId,
+        },
+        source,
+      )
+      return { tradeState: answer.tradeState, changed }
+    }
+    if (answer.tradeState === 'CLOSED' || answer.tradeState === 'REVOKED') {
+      return { tradeState: answer.tradeState, changed: await orders.markClosed(order.id, now()) }
+    }
+    return { tradeState: answer.tradeState, changed: false }
+  }
+
+  /** Closes an expired order at WeChat and here; ORDERPAID means it was paid after all. */
+  async function closeExpired(order: OrderRow): Promise<'closed' | 'paid' | 'unchanged'> {
+    if (order.prepay_id !== null) {
+      try {
+        await pay.closeOrder({ outTradeNo: order.out_trade_no })
+      } catch (error) {
+        if (error instanceof WeChatPayError && error.errCode === 'ORDERPAID') {
+          const { changed } = await queryAndRecord(order)
+          return changed ? 'paid' : 'unchanged'
+        }
+        if (!(error instanceof WeChatPayError && error.errCode === 'ORDERCLOSED')) throw error
+      }
+    }
+    return (await orders.markClosed(order.id, now())) ? 'closed' : 'unchanged'
+  }
+
+  return {
+    createOrder,
+    unifiedOrder,
+    recordPayment,
+    queryAndRecord,
+    closeExpired,
+    findOwned,
+    async list(
+      userId: number,
+      {
+        page,
+        pageSize,
+        status,
+      }: { page: number; pageSize: number; status?: OrderStatus | undefined },
+    ) {
+      const [rows, total] = await Promise.all([
+        orders.listByUser(userId, { status, limit: pageSize, offset: (page - 1) * pageSize }),
+        orders.countByUser(userId, status),
+      ])
+      return { orders: rows, total }
+    },
+    listToReconcile: (minAgeMs: number, limit: number) =>
+      orders.listToReconcile({ now: now(), minAgeMs, limit }),
+    listExpired: (limit: number) => orders.listExpired({ now: now(), limit }),
+  }
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>

@@ -1,0 +1,37 @@
+// TypeBox schemas of the public QR login routes (the internal bodies are @wxgate/internal-api's).
+import { Type } from 'typebox'
+import { UserSchema } from '../users/users.schemas.js'
+
+// No fields. Any body (also none: a bare POST from fetch) is accepted and ignored.
+export const CreateQrCodeBody = Type.Unknown({ description: 'No fields; send {} (or nothing)' })
+
+export const CreateQrCodeResponse = Type.Object({
+  scene_str: Type.String({ description: 'Unguessable scene; poll check-follow with it' }),
+  ticket: Type.String(),
+  url: Type.String({ description: 'The content WeChat encodes in the QR image' }),
+  qrcode_url: Type.String({ description: 'The QR image at WeChat (showqrcode)' }),
+  expire_seconds: Type.Integer(),
+  expires_at: Type.String({ format: 'date-time' }),
+})
+
+export const CheckFollowQuery = Type.Object({
+  scene_str: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'A login scene: no auth. Without it, a Bearer token is required',
+    }),
+  ),
+})
+
+export const CheckFollowResponse = Type.Object({
+  status: Type.Optional(
+    Type.Union([Type.Literal('pending'), Type.Literal('scanned'), Type.Literal('expired')], {
+      description: 'With scene_str only',
+    }),
+  ),
+  subscribed: Type.Boolean(),
+  token: Type.Optional(Type.String({ description: 'With status scanned: the session' })),
+  expires_in: Type.Optional(Type.Integer()),
+  user: Type.Optional(UserSchema),
+})
