@@ -6,7 +6,7 @@ import { join } from 'node:path'
 
 const roots = process.argv.slice(2)
 const searchRoots =
-  roots.length > 0 ? roots : ['packages', 'services', 'simulator', 'scripts', 'e2e']
+  roots.length > 0 ? roots : ['packages', 'services', 'simulator', 'scripts', 'bench', 'e2e']
 const skip = new Set(['node_modules', 'data', '.git'])
 
 function collect(dir, out) {
