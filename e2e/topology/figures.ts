@@ -23,38 +23,24 @@ export interface Figures {
   table(): string
 }
 
+function zeroFigures(phase: string): PhaseFigures {
+  return { phase, sent: 0, succeeded: 0, retried: 0, http5xx: 0, lost: 0, duplicated: 0, notes: '' }
+}
+
 export function createFigures(): Figures {
   const phases: PhaseFigures[] = []
   const figures: Figures = {
     phase(name) {
       let phase = phases.find((item) => item.phase === name)
       if (phase === undefined) {
-        phase = {
-          phase: name,
-          sent: 0,
-          succeeded: 0,
-          retried: 0,
-          http5xx: 0,
-          lost: 0,
-          duplicated: 0,
-          notes: '',
-        }
+        phase = zeroFigures(name)
         phases.push(phase)
       }
       return phase
     },
     all: () => [...phases],
     totals() {
-      const total: PhaseFigures = {
-        phase: 'total',
-        sent: 0,
-        succeeded: 0,
-        retried: 0,
-        http5xx: 0,
-        lost: 0,
-        duplicated: 0,
-        notes: '',
-      }
+      const total = zeroFigures('total')
       for (const phase of phases) {
         total.sent += phase.sent
         total.succeeded += phase.succeeded

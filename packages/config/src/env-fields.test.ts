@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { z } from 'zod'
-import { env } from './env-fields.js'
+import { env, isProxyAddress } from './env-fields.js'
 import { parseConfig } from './load-config.js'
 
 function parseOne<S extends z.ZodType>(field: S, raw: string | undefined) {
@@ -99,6 +99,37 @@ describe('env.csv', () => {
     assert.deepEqual(valueOf(env.csv(), ' a, b ,,c '), ['a', 'b', 'c'])
     assert.deepEqual(valueOf(env.csv(['x']), undefined), ['x'])
     assert.deepEqual(valueOf(env.csv(), undefined), [])
+  })
+})
+
+describe('env.addresses', () => {
+  it('takes IPs, CIDRs and the named ranges, with a default when unset', () => {
+    assert.deepEqual(valueOf(env.addresses(['loopback']), undefined), ['loopback'])
+    assert.deepEqual(
+      valueOf(env.addresses(), ' 10.0.0.1, 172.16.0.0/12 ,::1,fc00::/7,loopback,uniquelocal'),
+      ['10.0.0.1', '172.16.0.0/12', '::1', 'fc00::/7', 'loopback', 'uniquelocal'],
+    )
+    assert.deepEqual(valueOf(env.addresses(), '10.0.0.0/255.0.0.0'), ['10.0.0.0/255.0.0.0'])
+  })
+
+  it('refuses anything Fastify would throw on at start, in one sentence', () => {
+    for (const bad of [
+      'zzz',
+      'true',
+      '10.0.0.0/33',
+      '::1/129',
+      '10.0.0.1/x',
+      '1.2.3',
+      'loopback,nginx',
+    ]) {
+      assert.equal(
+        problemOf(env.addresses(), bad),
+        'V must be a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+        bad,
+      )
+    }
+    assert.equal(isProxyAddress('zzz'), false)
+    assert.equal(isProxyAddress('192.168.1.1'), true)
   })
 })
 

@@ -1,4 +1,5 @@
 // Zod field helpers for environment variables: each parses one string into its meaning.
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 type Parsed<T> = { value: T } | { problem: string }
@@ -117,6 +118,41 @@ function csv(defaultValue: readonly string[] = []) {
   })
 }
 
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * True for what Fastify's `trustProxy` list takes (and would throw on at start otherwise): an IP,
+ * a CIDR (prefix length, or an IPv4 netmask), or one of `loopback`, `linklocal`, `uniquelocal`.
+ */
+export function isProxyAddress(item: string): boolean {
+  if (PROXY_RANGE_NAMES.has(item)) return true
+  const slash = item.indexOf('/')
+  const version = isIP(slash === -1 ? item : item.slice(0, slash))
+  if (version === 0) return false
+  if (slash === -1) return true
+  const range = item.slice(slash + 1)
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128)
+  return version === 4 && isIP(range) === 4
+}
+
+/** A comma-separated list of proxy addresses (see isProxyAddress), e.g. TRUST_PROXY. */
+function addresses(defaultValue: readonly string[] = []) {
+  return field<string[]>((raw) => {
+    if (raw === undefined) return { value: [...defaultValue] }
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+    if (!items.every(isProxyAddress)) {
+      return {
+        problem:
+          'must be a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+      }
+    }
+    return { value: items }
+  })
+}
+
 /** A plain string, required unless a default is given. */
 function string(defaultValue?: string) {
   return field<string>((raw) => {
@@ -134,4 +170,4 @@ function optional() {
  * The field helpers. Any of them can be made optional with zod's `.optional()`
  * (`env.url().optional()`), since an unset or empty variable arrives as `undefined`.
  */
-export const env = { port, secret, url, boolean, int, csv, string, optional } as const
+export const env = { port, secret, url, boolean, int, csv, addresses, string, optional } as const

@@ -2,4 +2,4 @@
 export { loadConfig, parseConfig, deepFreeze, ConfigError } from './load-config.js'
 export type { ConfigEnv, LoadConfigOptions, ParseConfigResult } from './load-config.js'
 export { readEnvFile, parseEnvFile, EnvFileError } from './env-file.js'
-export { env } from './env-fields.js'
+export { env, isProxyAddress } from './env-fields.js'

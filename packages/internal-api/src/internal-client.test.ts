@@ -1,5 +1,6 @@
 // Tests for the internal client against a local node:http server.
 import assert from 'node:assert/strict'
+import { createHook } from 'node:async_hooks'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -213,6 +214,35 @@ describe('createInternalClient', () => {
           error.cause !== undefined,
       )
     } finally {
+      await client.close()
+    }
+  })
+
+  it('leaves no timeout timer behind once a call is answered', async () => {
+    handler = json(200, { status: 'ok' })
+    const client = createInternalClient({ baseUrl, secret: SECRET, timeoutMs: 2000 })
+    // Timers of this call's distinctive timeout that are still pending (neither fired nor cleared).
+    const pending = new Set<number>()
+    const hook = createHook({
+      init(asyncId, type, _trigger, resource) {
+        if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === 4321) {
+          pending.add(asyncId)
+        }
+      },
+      destroy(asyncId) {
+        pending.delete(asyncId)
+      },
+    })
+    hook.enable()
+    try {
+      assert.deepEqual(await client.ready({ timeoutMs: 4321 }), {
+        status: 200,
+        body: { status: 'ok' },
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(pending.size, 0)
+    } finally {
+      hook.disable()
       await client.close()
     }
   })

@@ -93,9 +93,16 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
       )
     }
     const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs
-    const timeout = AbortSignal.timeout(timeoutMs)
+    // A timer cleared in `finally`, not `AbortSignal.timeout()`: that one is never cleared, so every
+    // call would leave a live timer that later fires and builds a DOMException for nothing.
+    const timeout = new AbortController()
+    const timer = setTimeout(() => {
+      timeout.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'))
+    }, timeoutMs)
     const signal =
-      callOptions.signal === undefined ? timeout : AbortSignal.any([timeout, callOptions.signal])
+      callOptions.signal === undefined
+        ? timeout.signal
+        : AbortSignal.any([timeout.signal, callOptions.signal])
     try {
       const response = await request(`${origin}${pathAndQuery}`, {
         method,
@@ -110,7 +117,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         body: parseBody(text, response.headers['content-type']),
       }
     } catch (error) {
-      const timedOut = timeout.aborted
+      const timedOut = timeout.signal.aborted
       const what = `${method} ${path}`
       throw new InternalApiUnreachableError(
         timedOut
@@ -118,6 +125,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           : `app unreachable for ${what}`,
         { cause: error, timedOut },
       )
+    } finally {
+      clearTimeout(timer)
     }
   }
 

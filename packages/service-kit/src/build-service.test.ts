@@ -319,6 +319,30 @@ describe('buildService metrics', () => {
     await app.close()
   })
 
+  it('keeps http_requests_total equal to the requests answered across repeated scrapes', async () => {
+    const app = testService()
+    const countOf = (body: string, route: string, status: string) =>
+      body
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('http_requests_total{') &&
+            l.includes(`route="${route}"`) &&
+            l.includes(`status="${status}"`),
+        )
+    await app.inject({ method: 'GET', url: '/id' })
+    const first = await app.inject({ method: 'GET', url: '/metrics' })
+    assert.ok(countOf(first.body, '/id', '200')?.endsWith(' 1'), first.body)
+    await app.inject({ method: 'GET', url: '/id' })
+    await app.inject({ method: 'GET', url: '/orders/T3' })
+    const second = await app.inject({ method: 'GET', url: '/metrics' })
+    assert.ok(countOf(second.body, '/id', '200')?.endsWith(' 2'), second.body)
+    assert.ok(countOf(second.body, '/orders/:id', '404')?.endsWith(' 1'), second.body)
+    // The first scrape is itself a request answered by /metrics.
+    assert.ok(countOf(second.body, '/metrics', '200')?.endsWith(' 1'), second.body)
+    await app.close()
+  })
+
   it('gives each instance its own registry so several apps live in one process', async () => {
     const a = testService({ name: 'a' })
     const b = testService({ name: 'b' })

@@ -5,6 +5,7 @@ export { buildService } from './build-service.js'
 export type { BuildServiceOptions } from './build-service.js'
 export { runServer } from './run-server.js'
 export type { RunServerOptions } from './run-server.js'
+export { describeStartError, exitOnStartFailure } from './start-failure.js'
 export {
   defineError,
   isServiceError,

@@ -61,16 +61,37 @@ describe('createLoggerOptions', () => {
 
   it('keeps the redact list covering the documented keys', () => {
     for (const path of [
-      '*.secret',
-      '*.token',
-      '*.password',
-      '*.apiKey',
-      '*.api_key',
-      '*.access_token',
+      'config.secret',
+      'config.token',
+      'config.password',
+      'config.apiKey',
+      'config.api_key',
+      'config.access_token',
+      'req.headers["authorization"]',
+      'err.headers["set-cookie"]',
       'Encrypt',
       'content',
+      'message.content',
     ]) {
       assert.ok(REDACT_PATHS.includes(path), path)
+    }
+  })
+
+  it('lists only concrete paths, so child loggers skip the wildcard redactor', () => {
+    assert.deepEqual(
+      REDACT_PATHS.filter((path) => path.includes('*')),
+      [],
+    )
+  })
+
+  it('hides the value at every listed path in pino output', () => {
+    for (const path of REDACT_PATHS) {
+      const { lines, stream } = capture()
+      const log = pino(createLoggerOptions({ level: 'info', name: 'test' }), stream)
+      log.warn(objectAt(path, `SECRET at ${path}`), 'hello')
+      const out = lines.join('')
+      assert.equal(out.match(/SECRET/g), null, out)
+      assert.match(out, /"msg":"hello"/)
     }
   })
 
@@ -81,6 +102,14 @@ describe('createLoggerOptions', () => {
     assert.match(lines.join(''), /inner reason/)
   })
 })
+
+/** `{ a: { b: { c: value } } }` for the pino path `a.b["c"]`. */
+function objectAt(path: string, value: string): Record<string, unknown> {
+  const keys = [...path.matchAll(/([^.[\]"]+)/g)].map((m) => m[1] as string)
+  let inner: unknown = value
+  for (const key of keys.reverse()) inner = { [key]: inner }
+  return inner as Record<string, unknown>
+}
 
 describe('redactUrl', () => {
   it('replaces the values of credential query parameters only', () => {

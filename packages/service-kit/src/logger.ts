@@ -10,7 +10,7 @@ const SECRET_HEADERS = [
   'x-internal-signature',
 ] as const
 
-/** Keys whose values never reach a log line, at the top level and one level down. */
+/** Keys whose values never reach a log line, at the top level and inside the containers below. */
 const SECRET_KEYS = [
   'secret',
   'token',
@@ -27,9 +27,41 @@ const SECRET_KEYS = [
   'Content',
 ] as const
 
+/**
+ * The objects the services log (grep of every log call) that may hold a secret key one level
+ * down. Concrete paths, never `*.x`: a leading wildcard makes pino run its wildcard redactor on
+ * the bindings of every child logger, and Fastify makes one per request (≈ 2.8 µs each).
+ */
+const SECRET_CONTAINERS = [
+  'req',
+  'request',
+  'res',
+  'reply',
+  'err',
+  'err.cause',
+  'error',
+  'config',
+  'options',
+  'body',
+  'query',
+  'params',
+  'payload',
+  'message',
+  'job',
+  'entry',
+  'result',
+  'report',
+  'grant',
+  'user',
+] as const
+
+/** Objects that may carry HTTP headers (request, response, an HTTP client's error). */
+const HEADER_CONTAINERS = ['', 'req.', 'request.', 'res.', 'reply.', 'err.', 'error.'] as const
+
 export const REDACT_PATHS: readonly string[] = Object.freeze([
-  ...SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`]),
-  ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`]),
+  ...HEADER_CONTAINERS.flatMap((c) => SECRET_HEADERS.map((h) => `${c}headers["${h}"]`)),
+  ...SECRET_KEYS,
+  ...SECRET_CONTAINERS.flatMap((c) => SECRET_KEYS.map((k) => `${c}.${k}`)),
 ])
 
 export const REDACTED = '[redacted]'

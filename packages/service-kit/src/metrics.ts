@@ -20,12 +20,6 @@ export function installMetrics(app: FastifyInstance, options: MetricsOptions = {
   if (options.defaultLabels !== undefined) registry.setDefaultLabels(options.defaultLabels)
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
 
-  const httpRequestsTotal = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  })
   const httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from request to answer, in seconds',
@@ -33,18 +27,42 @@ export function installMetrics(app: FastifyInstance, options: MetricsOptions = {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   })
+  // The request count is the histogram's `_count` per label set: derived at scrape time instead of
+  // a second label-hashing `inc` on every request (prom-client hashes the labels on each call).
+  const httpRequestsTotal = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const { values } = await httpRequestDuration.get()
+      this.reset()
+      for (const { metricName, labels, value } of values) {
+        if (metricName !== 'http_request_duration_seconds_count') continue
+        this.inc(
+          {
+            method: String(labels.method),
+            route: String(labels.route),
+            status: String(labels.status),
+          },
+          value,
+        )
+      }
+    },
+  })
   const serviceMetrics: ServiceMetrics = { registry, httpRequestsTotal, httpRequestDuration }
   app.decorate('metrics', serviceMetrics)
 
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL, keeps label cardinality bounded; unmatched URLs share one label.
-    const labels = {
-      method: request.method,
-      route: request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'),
-      status: String(reply.statusCode),
-    }
-    httpRequestsTotal.inc(labels)
-    httpRequestDuration.observe(labels, reply.elapsedTime / 1000)
+    httpRequestDuration.observe(
+      {
+        method: request.method,
+        route: request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'),
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    )
     done()
   })
 

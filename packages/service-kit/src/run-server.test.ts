@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
+import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 
 // A real process: signals and exit codes cannot be observed through inject().
@@ -12,6 +13,7 @@ const script = `
   const app = buildService({ name: 'signal-test' })
   app.get('/slow', async (request) => {
     const ms = Number(request.query.ms)
+    process.stdout.write('received\\n')
     await new Promise((resolve) => setTimeout(resolve, ms))
     return { done: true }
   })
@@ -19,19 +21,26 @@ const script = `
   process.stdout.write(address + '\\n')
 `
 
-async function startChild(): Promise<{ child: ChildProcess; address: string }> {
+interface Child {
+  child: ChildProcess
+  address: string
+  /** The child's next stdout line: its address first, then `received` as each request arrives. */
+  nextLine: () => Promise<string>
+}
+
+async function startChild(): Promise<Child> {
   const child = spawn(
     process.execPath,
     ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
-  const stdout = child.stdout
-  let buffered = ''
-  for await (const chunk of stdout) {
-    buffered += String(chunk)
-    if (buffered.includes('\n')) break
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const nextLine = async (): Promise<string> => {
+    const line = await lines.next()
+    if (line.done === true) throw new Error('the child closed its stdout')
+    return line.value
   }
-  return { child, address: buffered.trim() }
+  return { child, address: (await nextLine()).trim(), nextLine }
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -49,11 +58,12 @@ function get(url: string): Promise<{ status: number; body: string }> {
 
 describe('runServer', () => {
   it('drains an in-flight request on SIGTERM and exits 0', async () => {
-    const { child, address } = await startChild()
+    const { child, address, nextLine } = await startChild()
     assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/)
     const exited = once(child, 'exit')
     const inFlight = get(`${address}/slow?ms=400`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Signalled only once the handler runs, however slowly a loaded machine got the request there.
+    assert.equal(await nextLine(), 'received')
     child.kill('SIGTERM')
     const answer = await inFlight
     assert.equal(answer.status, 200)
@@ -63,10 +73,10 @@ describe('runServer', () => {
   })
 
   it('exits at once with 1 on a second signal', async () => {
-    const { child, address } = await startChild()
+    const { child, address, nextLine } = await startChild()
     const exited = once(child, 'exit')
     get(`${address}/slow?ms=10000`).catch(() => undefined)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(await nextLine(), 'received')
     const started = Date.now()
     child.kill('SIGINT')
     await new Promise((resolve) => setTimeout(resolve, 100))

@@ -12,6 +12,7 @@ export interface ReadinessCheckOptions {
 export interface ServiceMetrics {
   /** This instance's own registry (never prom-client's global one); register service metrics here. */
   readonly registry: Registry
+  /** Derived from `httpRequestDuration`'s `_count` at each scrape: read it, don't `inc` it. */
   readonly httpRequestsTotal: Counter<'method' | 'route' | 'status'>
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>
 }

@@ -10,6 +10,7 @@ import type { Database } from './db/database.js'
 import type { AppMetrics } from './metrics/app-metrics.js'
 import type { OrdersService } from './orders/orders.service.js'
 import type { Catalog } from './products/products.catalog.js'
+import type { QrLoginService } from './qr-login/qr-login.service.js'
 import type { RateLimiter } from './rate-limit/rate-limiter.js'
 import type { UsersService } from './users/users.service.js'
 import type { PayApi } from './wechat/pay-api.js'
@@ -24,6 +25,7 @@ export interface AppContext {
   readonly pay: PayApi
   readonly sessions: SessionIssuer
   readonly users: UsersService
+  readonly qrLogin: QrLoginService
   readonly rateLimiter: RateLimiter
   readonly redis?: Redis | undefined
   readonly catalog: Catalog

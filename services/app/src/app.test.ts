@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { signInternalRequest } from '@wxgate/internal-api'
+import { buildApp } from './app.js'
+import { migrateToLatest } from './db/migrate.js'
 import { testDialects } from './db/test-databases.js'
 import { createFakePay } from './testing/fake-pay.js'
 import { createTestApp, type TestApp } from './testing/test-app.js'
+import { testConfig } from './testing/test-config.js'
 
 for (const dialect of testDialects()) {
   describe(`app operations (${dialect})`, () => {
@@ -144,5 +153,56 @@ describe('app readiness without its database', () => {
         assert.ok(error instanceof Error)
       })
     }
+  })
+})
+
+describe('app readiness with DB_MIGRATE=false', () => {
+  it('answers /readyz 503 until the schema is migrated, then 200', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxgate-no-migrate-'))
+    const app = await buildApp({
+      config: testConfig({ SQLITE_PATH: join(dir, 'app.sqlite'), DB_MIGRATE: 'false' }),
+      deps: { pay: createFakePay().pay, logger: false },
+    })
+    try {
+      await app.ready()
+      const before = await app.inject({ method: 'GET', url: '/readyz' })
+      assert.equal(before.statusCode, 503)
+      assert.deepEqual(before.json<{ details: unknown }>().details, { failed: ['database'] })
+      await migrateToLatest(app.ctx.db)
+      const afterMigrate = await app.inject({ method: 'GET', url: '/readyz' })
+      assert.equal(afterMigrate.statusCode, 200)
+    } finally {
+      await app.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+const execFileAsync = promisify(execFile)
+
+describe('app and the ioredis module', () => {
+  // A child process, so nothing this file loads counts: has building an app loaded ioredis?
+  async function loadsIoredis(env: Record<string, string>): Promise<boolean> {
+    const testApp = new URL('./testing/test-app.ts', import.meta.url).href
+    const script = `
+      import { createRequire } from 'node:module'
+      const { createTestApp } = await import(${JSON.stringify(testApp)})
+      const t = await createTestApp({ dialect: 'sqlite', env: ${JSON.stringify(env)} })
+      await t.close()
+      const loaded = Object.keys(createRequire(import.meta.url).cache)
+      console.log(JSON.stringify(loaded.some((p) => /[\\/]node_modules[\\/]ioredis[\\/]/.test(p))))
+    `
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('../../..', import.meta.url)) },
+    )
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as boolean
+  }
+
+  it('loads ioredis only when REDIS_URL is set', async () => {
+    assert.equal(await loadsIoredis({}), false)
+    const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+    assert.equal(await loadsIoredis({ REDIS_URL: redisUrl }), true)
   })
 })

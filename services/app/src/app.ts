@@ -5,7 +5,7 @@ import { createMemoryNonceStore, type NonceStore } from '@wxgate/internal-api'
 import { buildService, createLoggerOptions } from '@wxgate/service-kit'
 import type { WeChatApiClient } from '@wxgate/wechat'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Kysely } from 'kysely'
 import type { AppContext } from './app-context.js'
 import { authPlugin } from './auth/auth.plugin.js'
@@ -16,7 +16,7 @@ import { creditsRoutes } from './credits/credits.routes.js'
 import { createCreditsService } from './credits/credits.service.js'
 import { createDb, pingDb } from './db/create-db.js'
 import type { Database } from './db/database.js'
-import { migrateToLatest } from './db/migrate.js'
+import { createSchemaCheck, migrateToLatest } from './db/migrate.js'
 import { installInternalGuard } from './internal/internal-guard.js'
 import { createRedisNonceStore } from './internal/redis-nonce-store.js'
 import { createReconcileJob, type ReconcileJob } from './jobs/reconcile-orders.js'
@@ -30,6 +30,7 @@ import { createCatalog } from './products/products.catalog.js'
 import { productsRoutes } from './products/products.routes.js'
 import { qrLoginInternalRoutes } from './qr-login/qr-login.internal-routes.js'
 import { qrLoginRoutes } from './qr-login/qr-login.routes.js'
+import { createQrLoginService } from './qr-login/qr-login.service.js'
 import { createMemoryRateLimiter, createRedisRateLimiter } from './rate-limit/rate-limiter.js'
 import { usersInternalRoutes } from './users/users.internal-routes.js'
 import { createUsersService } from './users/users.service.js'
@@ -81,11 +82,17 @@ export async function buildApp({
     })
     if (config.dbMigrate) await migrateToLatest(db)
   }
-  app.addReadinessCheck('database', () => pingDb(db))
+  const schemaCheck = createSchemaCheck(db)
+  app.addReadinessCheck('database', async () => {
+    await pingDb(db)
+    await schemaCheck()
+  })
 
   let redis = deps.redis
   if (redis === undefined && config.redisUrl !== undefined) {
-    const ownRedis = new Redis(config.redisUrl, {
+    // Loaded only when configured: ioredis costs ~13 MB of RSS in an app that never uses it.
+    const { Redis: RedisClient } = await import('ioredis')
+    const ownRedis = new RedisClient(config.redisUrl, {
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
     })
@@ -124,10 +131,12 @@ export async function buildApp({
     now,
     pay,
     catalog,
-    notifyUrl: config.pay.notifyUrl,
+    notifyUrl: config.pay?.notifyUrl,
     orderExpireS: config.orderExpireS,
     onPaid: (_order, source) => metrics.ordersPaid.inc({ source }),
   })
+  const sessions = createSessionIssuer({ secret: config.jwtSecret, now })
+  const users = createUsersService({ db, now })
   const ctx: AppContext = {
     config,
     db,
@@ -135,8 +144,18 @@ export async function buildApp({
     logger: app.log,
     wechatApi,
     pay,
-    sessions: createSessionIssuer({ secret: config.jwtSecret, now }),
-    users: createUsersService({ db, now }),
+    sessions,
+    users,
+    // One service for the public QR login routes and the gateway's internal binding routes.
+    qrLogin: createQrLoginService({
+      db,
+      wechatApi,
+      users,
+      sessions,
+      mpBaseUrl: config.wechat.mpBaseUrl,
+      expireS: config.qrLoginExpireS,
+      now,
+    }),
     rateLimiter:
       redis !== undefined ? createRedisRateLimiter(redis) : createMemoryRateLimiter({ now }),
     redis,
@@ -155,8 +174,9 @@ export async function buildApp({
   })
   app.decorate('reconcileJob', reconcileJob)
   // Only a listening server reconciles; inject-based tests drive runOnce() themselves.
+  // Without WeChat Pay there is nothing to ask about.
   app.addHook('onListen', (done) => {
-    reconcileJob.start()
+    if (config.pay !== undefined) reconcileJob.start()
     done()
   })
   app.addHook('onClose', async () => {

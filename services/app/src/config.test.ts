@@ -31,20 +31,32 @@ describe('app config', () => {
   it('names every missing required variable, one problem each, without values', () => {
     const result = parse({})
     assert.ok(!result.ok)
-    for (const name of [
-      'WECHAT_APPID',
-      'WECHAT_SECRET',
-      'WECHAT_PAY_MCHID',
-      'WECHAT_PAY_API_KEY',
-      'WECHAT_PAY_NOTIFY_URL',
-      'INTERNAL_API_SECRET',
-      'JWT_SECRET',
-    ]) {
+    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'INTERNAL_API_SECRET', 'JWT_SECRET']) {
       assert.ok(
         result.problems.some((p) => p.startsWith(`${name} `)),
         `${name} missing from ${result.problems.join(' | ')}`,
       )
     }
+  })
+
+  it('runs without WeChat Pay when all three WECHAT_PAY_* are unset, and refuses a partial set', () => {
+    const {
+      WECHAT_PAY_MCHID: _m,
+      WECHAT_PAY_API_KEY: _k,
+      WECHAT_PAY_NOTIFY_URL: _u,
+      ...rest
+    } = TEST_ENV
+    const without = parse(rest)
+    assert.ok(without.ok)
+    assert.equal(without.value.pay, undefined)
+    const complete = parse(TEST_ENV)
+    assert.ok(complete.ok)
+    assert.equal(complete.value.pay?.mchId, TEST_ENV.WECHAT_PAY_MCHID)
+    const partial = parse({ ...rest, WECHAT_PAY_MCHID: '1900000109' })
+    assert.ok(!partial.ok)
+    assert.deepEqual(partial.problems, [
+      'WECHAT_PAY_API_KEY is required when any WECHAT_PAY_* setting is set',
+    ])
   })
 
   it('refuses a short JWT_SECRET without echoing it', () => {
@@ -85,6 +97,16 @@ describe('app config', () => {
     const bad = parse({ ...TEST_ENV, INTERNAL_ALLOWED_IPS: '300.1.1.1/8' })
     assert.ok(!bad.ok)
     assert.match(bad.problems.join('\n'), /^INTERNAL_ALLOWED_IPS /m)
+  })
+
+  it('parses TRUST_PROXY into addresses and refuses a malformed one in one line', () => {
+    const ok = parse({ ...TEST_ENV, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })
+    assert.ok(ok.ok)
+    assert.deepEqual(ok.value.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+    const bad = parse({ ...TEST_ENV, TRUST_PROXY: 'nginx' })
+    assert.ok(!bad.ok)
+    assert.equal(bad.problems.length, 1)
+    assert.match(bad.problems[0] ?? '', /^TRUST_PROXY /)
   })
 
   it('reads PRODUCTS_FILE and names it when it is invalid', () => {

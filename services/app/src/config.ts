@@ -29,9 +29,11 @@ const rawSchema = z.object({
 
   WECHAT_APPID: env.string(),
   WECHAT_SECRET: env.string(),
-  WECHAT_PAY_MCHID: env.string(),
-  WECHAT_PAY_API_KEY: env.string(),
-  WECHAT_PAY_NOTIFY_URL: env.url(),
+  // WeChat Pay is optional: without it the app logs users in and keeps credits, and unifiedorder
+  // answers 503 PAY_NOT_CONFIGURED. The three come together or not at all.
+  WECHAT_PAY_MCHID: env.optional(),
+  WECHAT_PAY_API_KEY: env.optional(),
+  WECHAT_PAY_NOTIFY_URL: env.url().optional(),
   WECHAT_API_BASE_URL: env.url('https://api.weixin.qq.com'),
   WECHAT_PAY_API_BASE_URL: env.url('https://api.mch.weixin.qq.com'),
   WECHAT_OPEN_BASE_URL: env.url('https://open.weixin.qq.com'),
@@ -52,7 +54,7 @@ const rawSchema = z.object({
   ADMIN_API_KEY: env.optional(),
   REDIS_URL: env.url(undefined, { protocols: ['redis:', 'rediss:'] }).optional(),
   PRODUCTS_FILE: env.optional(),
-  TRUST_PROXY: env.csv(['loopback']),
+  TRUST_PROXY: env.addresses(['loopback']),
 
   QR_LOGIN_EXPIRE_S: env.int(300, { min: 30, max: 2_592_000 }),
   ORDER_EXPIRE_S: env.int(7200, { min: 60, max: 604_800 }),
@@ -84,6 +86,25 @@ export const appConfigSchema = rawSchema.transform((raw, ctx) => {
   } else {
     db = { dialect: 'sqlite', path: raw.SQLITE_PATH }
   }
+
+  const paySettings = [raw.WECHAT_PAY_MCHID, raw.WECHAT_PAY_API_KEY, raw.WECHAT_PAY_NOTIFY_URL]
+  const payMissing = (
+    ['WECHAT_PAY_MCHID', 'WECHAT_PAY_API_KEY', 'WECHAT_PAY_NOTIFY_URL'] as const
+  ).find((_name, index) => paySettings[index] === undefined)
+  if (payMissing !== undefined && paySettings.some((value) => value !== undefined)) {
+    return problem(payMissing, 'is required when any WECHAT_PAY_* setting is set')
+  }
+  const pay =
+    raw.WECHAT_PAY_MCHID !== undefined &&
+    raw.WECHAT_PAY_API_KEY !== undefined &&
+    raw.WECHAT_PAY_NOTIFY_URL !== undefined
+      ? {
+          mchId: raw.WECHAT_PAY_MCHID,
+          apiKey: raw.WECHAT_PAY_API_KEY,
+          notifyUrl: raw.WECHAT_PAY_NOTIFY_URL,
+          apiBaseUrl: raw.WECHAT_PAY_API_BASE_URL,
+        }
+      : undefined
 
   let allowlist: ReturnType<typeof createIpAllowlist>
   try {
@@ -117,12 +138,8 @@ export const appConfigSchema = rawSchema.transform((raw, ctx) => {
       mpBaseUrl: raw.WECHAT_MP_BASE_URL,
       httpProxy: raw.WECHAT_HTTP_PROXY,
     },
-    pay: {
-      mchId: raw.WECHAT_PAY_MCHID,
-      apiKey: raw.WECHAT_PAY_API_KEY,
-      notifyUrl: raw.WECHAT_PAY_NOTIFY_URL,
-      apiBaseUrl: raw.WECHAT_PAY_API_BASE_URL,
-    },
+    /** Undefined when WeChat Pay is not configured. */
+    pay,
     db,
     dbMigrate: raw.DB_MIGRATE,
     internal: { secret: raw.INTERNAL_API_SECRET, allowlist },

@@ -36,6 +36,11 @@ export const AppErrors = {
   WECHAT_UNAVAILABLE: defineError('WECHAT_UNAVAILABLE', 'WeChat could not be reached', 502),
   WECHAT_TIMEOUT: defineError('WECHAT_TIMEOUT', 'WeChat did not answer in time', 504),
   WECHAT_REJECTED: defineError('WECHAT_REJECTED', 'WeChat refused the request', 502),
+  PAY_NOT_CONFIGURED: defineError(
+    'PAY_NOT_CONFIGURED',
+    'WeChat Pay is not configured on this server (WECHAT_PAY_* unset)',
+    503,
+  ),
   // Login (oauth/, qr-login/, menus/)
   REDIRECT_URI_INVALID: defineError(
     'REDIRECT_URI_INVALID',

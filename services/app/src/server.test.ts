@@ -88,6 +88,26 @@ describe('server.ts and migrate.ts as processes', () => {
     assert.match(lines[0] ?? '', /JWT_SECRET/)
   })
 
+  it('says in one line why it cannot start when the database is unreachable, and exits 1', () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const env = childEnv(dir, {
+      MYSQL_HOST: '127.0.0.1',
+      MYSQL_PORT: '1',
+      MYSQL_USER: 'wxgate',
+      MYSQL_DATABASE: 'wxgate',
+    })
+    const result = spawnSync(process.execPath, nodeArgs('server.ts'), {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    assert.equal(result.status, 1, result.stderr)
+    const lines = result.stderr.trim().split('\n')
+    assert.equal(lines.length, 1, result.stderr)
+    assert.match(lines[0] ?? '', /^app: cannot start: .*ECONNREFUSED/)
+  })
+
   it('migrates the database alone with `npm run migrate` (migrate.ts)', () => {
     const path = join(dir, 'migrated.sqlite')
     const result = spawnSync(process.execPath, nodeArgs('migrate.ts'), {

@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { startFakeApp } from './testing/fake-app.js'
 import type { FakeApp } from './testing/fake-app.js'
@@ -128,4 +131,32 @@ describe('dedupe across gateway instances with REDIS_URL', async () => {
       }
     },
   )
+})
+
+const execFileAsync = promisify(execFile)
+
+describe('gateway and the ioredis module', () => {
+  // A child process, because this file itself imports ioredis: has building a gateway loaded it?
+  async function loadsIoredis(env: Record<string, string>): Promise<boolean> {
+    const fixture = new URL('./testing/gateway-fixture.ts', import.meta.url).href
+    const script = `
+      import { createRequire } from 'node:module'
+      const { startGateway } = await import(${JSON.stringify(fixture)})
+      const gateway = await startGateway({ appUrl: 'http://127.0.0.1:9', env: ${JSON.stringify(env)} })
+      await gateway.close()
+      const loaded = Object.keys(createRequire(import.meta.url).cache)
+      console.log(JSON.stringify(loaded.some((p) => /[\\/]node_modules[\\/]ioredis[\\/]/.test(p))))
+    `
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('../../..', import.meta.url)) },
+    )
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as boolean
+  }
+
+  it('loads ioredis only when REDIS_URL is set', async () => {
+    assert.equal(await loadsIoredis({}), false)
+    assert.equal(await loadsIoredis({ REDIS_URL: 'redis://127.0.0.1:6379' }), true)
+  })
 })

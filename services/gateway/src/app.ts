@@ -1,7 +1,6 @@
 // buildApp: the gateway's Fastify instance (WeChat's three URLs + ops), wired from config and deps; never listens.
 import { createSecretKey } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
 import { createInternalClient } from '@wxgate/internal-api'
 import { buildService, createLoggerOptions } from '@wxgate/service-kit'
 import type { BuildServiceOptions } from '@wxgate/service-kit'
@@ -11,6 +10,7 @@ import { isEventJob, runEventJob } from './events/app-calls.js'
 import type { AppCallName, AppClient, EventJob } from './events/app-calls.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './events/dedupe.js'
 import type { DedupeStore } from './events/dedupe.js'
+import { withDeadline } from './events/deadline.js'
 import { createEventDispatcher } from './events/dispatch.js'
 import { createGatewayMetrics, statusClass } from './metrics.js'
 import { paymentNotifyRoutes } from './routes/payment-notify.js'
@@ -67,6 +67,7 @@ export async function buildApp(options: {
     bodyLimit: XML_BODY_LIMIT,
   })
   const metrics = createGatewayMetrics(app.metrics.registry)
+  const deliveryTimeoutMs = deps.spoolDeliveryTimeoutMs ?? 5000
 
   const ownClient =
     deps.client === undefined
@@ -74,13 +75,15 @@ export async function buildApp(options: {
           baseUrl: config.appServerUrl,
           // The HMAC key is built once here; every call only computes.
           secret: createSecretKey(Buffer.from(config.internalApiSecret, 'utf8')),
-          timeoutMs: deps.spoolDeliveryTimeoutMs ?? 5000,
+          timeoutMs: deliveryTimeoutMs,
         })
       : undefined
   const client: AppClient = deps.client ?? (ownClient as AppClient)
 
   let dedupe = deps.dedupe
   if (dedupe === undefined && config.redisUrl !== undefined) {
+    // Loaded only when configured: ioredis costs ~13 MB of RSS in a gateway that never uses it.
+    const { Redis } = await import('ioredis')
     const redis = new Redis(config.redisUrl, {
       lazyConnect: true,
       // A Redis outage must not hold a push past WeChat's deadline: fail fast, process without it.
@@ -113,7 +116,6 @@ export async function buildApp(options: {
     onProblem: ({ file, error }) =>
       app.log.error({ err: error, file }, 'unreadable spool entry set aside'),
   })
-  const deliveryTimeoutMs = deps.spoolDeliveryTimeoutMs ?? 5000
   const worker = createSpoolWorker<EventJob>({
     spool,
     backoff: deps.spoolBackoff,
@@ -123,12 +125,14 @@ export async function buildApp(options: {
     deliver: async (entry): Promise<DeliveryOutcome> => {
       const log = app.log.child({ reqId: entry.requestId, spoolEntry: entry.id })
       const job = entry.payload
-      const result = await runEventJob(client, job, {
-        ...(entry.requestId === undefined ? {} : { requestId: entry.requestId }),
-        signal: AbortSignal.timeout(deliveryTimeoutMs),
-        observe: observeCall,
-        onUnreachable: (call, error) => log.warn({ err: error, call }, 'app did not answer'),
-      })
+      const result = await withDeadline(deliveryTimeoutMs, (signal) =>
+        runEventJob(client, job, {
+          ...(entry.requestId === undefined ? {} : { requestId: entry.requestId }),
+          signal,
+          observe: observeCall,
+          onUnreachable: (call, error) => log.warn({ err: error, call }, 'app did not answer'),
+        }),
+      )
       switch (result.outcome) {
         case 'accepted':
           if (result.binding === 'refused') {

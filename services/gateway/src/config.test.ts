@@ -115,6 +115,17 @@ describe('gateway config', () => {
     ])
   })
 
+  it('refuses a TRUST_PROXY Fastify could not compile, in one line', () => {
+    const result = parseConfig(gatewayConfigSchema, { ...minimal, TRUST_PROXY: '127.0.0.1, nginx' })
+    assert.equal(result.ok, false)
+    if (result.ok) return
+    assert.equal(result.problems.length, 1)
+    assert.match(result.problems[0] ?? '', /^TRUST_PROXY /)
+    const flag = parseConfig(gatewayConfigSchema, { ...minimal, TRUST_PROXY: 'true' })
+    assert.ok(flag.ok)
+    assert.equal(flag.value.trustProxy, true)
+  })
+
   it('has no database settings', () => {
     const result = parseConfig(gatewayConfigSchema, {
       ...minimal,

@@ -1,21 +1,31 @@
 // The gateway's configuration schema: only what answering WeChat needs, parsed into meaning (no DB keys).
 import { z } from 'zod'
-import { env } from '@wxgate/config'
+import { env, isProxyAddress } from '@wxgate/config'
 import { decodeEncodingAesKey } from '@wxgate/wechat'
 
 /** `TRUST_PROXY` as Fastify's `trustProxy` takes it: a boolean, a hop count, or addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[]
 
-function parseTrustProxy(raw: string | undefined): TrustProxy {
+function parseTrustProxy(raw: string | undefined, ctx: z.RefinementCtx): TrustProxy {
   if (raw === undefined) return ['loopback']
   const word = raw.trim().toLowerCase()
   if (word === 'true') return true
   if (word === 'false') return false
   if (/^\d+$/.test(word)) return Number(word)
-  return raw
+  const items = raw
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '')
+  // Fastify would throw a stack trace at start on a bad item: say it in one line instead.
+  if (!items.every(isProxyAddress)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be true, false, a hop count or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+    })
+    return z.NEVER
+  }
+  return items
 }
 
 const encodingAesKey = env.optional().transform((raw, ctx): Buffer | undefined => {
@@ -27,18 +37,6 @@ const encodingAesKey = env.optional().transform((raw, ctx): Buffer | undefined =
     ctx.addIssue({ code: 'custom', message: 'must be 43 characters of [A-Za-z0-9]' })
     return z.NEVER
   }
-})
-
-const redisUrl = env.optional().transform((raw, ctx): string | undefined => {
-  if (raw === undefined) return undefined
-  try {
-    const url = new URL(raw)
-    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return raw
-  } catch {
-    // fall through to the problem below
-  }
-  ctx.addIssue({ code: 'custom', message: 'must be a URL (redis or rediss)' })
-  return z.NEVER
 })
 
 const variables = z.object({
@@ -53,7 +51,7 @@ const variables = z.object({
   GATEWAY_PORT: env.port(8001),
   APP_SERVER_URL: env.url('http://127.0.0.1:8000'),
   GATEWAY_SPOOL_DIR: env.string('./data/spool'),
-  REDIS_URL: redisUrl,
+  REDIS_URL: env.url(undefined, { protocols: ['redis:', 'rediss:'] }).optional(),
   TRUST_PROXY: env.optional().transform(parseTrustProxy),
   GATEWAY_WELCOME_TEXT: env.string('Welcome! Thanks for following us.'),
   GATEWAY_LOGIN_SUCCESS_TEXT: env.string('Login successful. You can go back to the page now.'),

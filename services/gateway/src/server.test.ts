@@ -2,6 +2,8 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -80,5 +82,33 @@ describe('gateway server', () => {
     child.kill('SIGTERM')
     const { code } = await exit
     assert.equal(code, 0)
+  })
+
+  it('says in one line why it cannot start when its port is taken, and exits 1', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'gateway-server-'))
+    dirs.push(cwd)
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = taken.address() as AddressInfo
+      const { exit } = run(
+        {
+          WECHAT_APPID: 'wx1234567890abcdef',
+          WECHAT_TOKEN: 'token',
+          INTERNAL_API_SECRET: 'x'.repeat(32),
+          GATEWAY_HOST: '127.0.0.1',
+          GATEWAY_PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+        cwd,
+      )
+      const { code, stderr } = await exit
+      assert.equal(code, 1)
+      assert.deepEqual(stderr.trim().split('\n'), [
+        `gateway: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+      ])
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
   })
 })

@@ -1,11 +1,11 @@
 // Vector, round-trip and tamper tests of Official Account message encryption.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createCipheriv, randomBytes, randomInt } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes, randomInt } from 'node:crypto'
 import { WeChatProtocolError, type WeChatProtocolErrorCode } from '../errors.js'
 import { loadVectors, type ProtocolVector } from '../test-vectors.js'
 import { parseXml } from '../xml/codec.js'
-import { createMessageCrypto, decodeEncodingAesKey } from './message-crypto.js'
+import { createMessageCrypto, decodeEncodingAesKey, isStrictBase64 } from './message-crypto.js'
 
 interface CryptoInputs {
   token: string
@@ -376,4 +376,51 @@ test('errors carry the official WeChat codes and no secret material', () => {
     assert.ok(!error.message.includes('secret body'))
     assert.ok(!error.message.includes(key))
   }
+})
+
+test('the strict base64 check accepts exactly what the former regex accepted', () => {
+  const regex = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+  const cases = [
+    '',
+    'QQ==',
+    'QUI=',
+    'QUJD',
+    'QUJDQQ==',
+    'QUJDQUI=',
+    'QUJDQUJD',
+    'QUJD=',
+    'QUJDQ===',
+  ]
+  cases.push('QUJD\n', 'QUJ-QUJD', 'QUJ_QUJD', 'QUJDQU=I', 'QUJD QUJD', '=QUJDQUJ', 'QUJDQUJ\u00e9')
+  const alphabet = 'ABZaz09+/=-_ \n.\u00e9\u4e2d'
+  for (let i = 0; i < 3000; i += 1) {
+    let value = randomBytes(randomInt(0, 40)).toString('base64')
+    for (let edits = randomInt(0, 3); edits > 0; edits -= 1) {
+      const at = randomInt(0, value.length + 1)
+      const char = alphabet[randomInt(alphabet.length)] ?? ''
+      value = value.slice(0, at) + char + value.slice(at + randomInt(0, 2))
+    }
+    cases.push(value)
+  }
+  let accepted = 0
+  for (const value of cases) {
+    assert.equal(isStrictBase64(value), regex.test(value), JSON.stringify(value))
+    if (regex.test(value)) accepted += 1
+  }
+  assert.ok(accepted > 100 && accepted < cases.length - 100)
+})
+
+test('draws distinct random prefixes across refills of the default random pool', () => {
+  const aesKey = randomAesKey()
+  const pooled = createMessageCrypto({ token: 't', encodingAesKey: aesKey, appId: 'wx1' })
+  const raw = decodeEncodingAesKey(aesKey)
+  const prefixes = new Set<string>()
+  // 4 KiB pool / 16 bytes = 256 replies per refill: 700 cross two refills.
+  for (let i = 0; i < 700; i += 1) {
+    const decipher = createDecipheriv('aes-256-cbc', raw, raw.subarray(0, 16))
+    decipher.setAutoPadding(false)
+    const plain = decipher.update(Buffer.from(pooled.encrypt('same'), 'base64'))
+    prefixes.add(plain.subarray(0, 16).toString('hex'))
+  }
+  assert.equal(prefixes.size, 700)
 })

@@ -167,3 +167,105 @@ test('counts nesting even when attribute values hide markup characters', () => {
   assertCode(() => parseXml(sneaky), 'XML_INVALID')
   assert.deepEqual(parseXml('<xml><A x="/>">1</A></xml>'), { A: '1' })
 })
+
+test('rejects unclosed, mismatched and stray tags', () => {
+  for (const bad of [
+    '<xml><A>1</A>',
+    '<xml><A>1',
+    '<xml',
+    '<xml><A',
+    '<xml><A>1</B></xml>',
+    '<xml><A><B>1</A></B></xml>',
+    '<xml><A>1</A></xm>',
+    '<xml><A>1</A></xml></xml>',
+    '</xml>',
+    '<xml></A></xml>',
+    '<xml><A>1</A x></xml>',
+    '<xml><A>1</A',
+    '<',
+    '< xml/>',
+    '<xml>< A>1</A></xml>',
+    '<xml><A>a < b</A></xml>',
+    '<xml><1A>1</1A></xml>',
+    '<xml><A>1</ A></xml>',
+  ]) {
+    assertCode(() => parseXml(bad), 'XML_INVALID')
+  }
+})
+
+test('rejects malformed attributes', () => {
+  for (const bad of [
+    '<xml><A x=1>1</A></xml>',
+    '<xml><A x>1</A></xml>',
+    '<xml><A x="1>1</A></xml>',
+    '<xml><A x="1" x="2">1</A></xml>',
+    '<xml><A x="1"y="2">1</A></xml>',
+    '<xml><A ="1">1</A></xml>',
+    '<xml><A/x>1</A></xml>',
+  ]) {
+    assertCode(() => parseXml(bad), 'XML_INVALID')
+  }
+  assert.deepEqual(parseXml(`<xml a = "1"\tb='2' ><A c="'>"/></xml>`), { A: '' })
+})
+
+test('rejects a second root and anything but whitespace, comments and PIs after the root', () => {
+  for (const bad of [
+    '<a/><b/>',
+    '<xml><A>1</A></xml><xml/>',
+    '<xml><A>1</A></xml>text',
+    '<a/>text',
+    'text<a/>',
+    '<xml/>&amp;',
+    '<xml/><![CDATA[x]]>',
+    '<![CDATA[x]]><xml/>',
+    '<xml/><!DOCTYPE x>',
+  ]) {
+    assertCode(() => parseXml(bad), 'XML_INVALID')
+  }
+  assert.deepEqual(parseXml('<!-- a --><?pi x?>\n<xml><A>1</A></xml>\n<!-- b --><?pi?>\n'), {
+    A: '1',
+  })
+})
+
+test('rejects unterminated sections and declarations anywhere but the start', () => {
+  for (const bad of [
+    '<xml><A><![CDATA[x</A></xml>',
+    '<xml><!-- x <A>1</A></xml>',
+    '<xml><?pi <A>1</A></xml>',
+    '<xml><?xml version="1.0"?><A>1</A></xml>',
+    ' <?xml version="1.0"?><xml/>',
+    '<?xml version="1.0"?><?xml version="1.0"?><xml/>',
+    '<?xml version="1.0><xml/>',
+    '<xml><A><!ENTITY x "y"></A></xml>',
+  ]) {
+    assertCode(() => parseXml(bad), 'XML_INVALID')
+  }
+  assert.deepEqual(parseXml('\ufeff<?xml version="1.0" encoding="UTF-8"?><xml><A>1</A></xml>'), {
+    A: '1',
+  })
+})
+
+test('reads CR LF and lone CR line ends as LF, inside CDATA too', () => {
+  const parsed = parseXml('<xml>\r\n<A><![CDATA[a\r\nb\rc]]></A>\r\n<B>x\ry</B></xml>')
+  assert.deepEqual(parsed, { A: 'a\nb\nc', B: 'x\ny' })
+})
+
+test('rejects element names that would reach Object.prototype and keeps others as own keys', () => {
+  assertCode(() => parseXml('<xml><__proto__>1</__proto__></xml>'), 'XML_INVALID')
+  assertCode(() => parseXml('<xml><constructor>1</constructor></xml>'), 'XML_INVALID')
+  const parsed = parseXml('<xml><toString>1</toString></xml>')
+  assert.deepEqual(Object.entries(parsed), [['toString', '1']])
+})
+
+test('joins text around comments and keeps CDATA verbatim between text parts', () => {
+  assert.equal(parseXml('<xml><A> 1 <!-- c --> 2 </A></xml>').A, '1  2')
+  assert.equal(parseXml('<xml><A> x <![CDATA[ y ]]>&amp;</A></xml>').A, ' x  y &')
+  assert.equal(parseXml('<xml><A>\n  <![CDATA[a]]>\n  <![CDATA[b]]>\n</A></xml>').A, 'ab')
+})
+
+test('accepts names with colons, dots, dashes and non-ASCII letters', () => {
+  assert.deepEqual(parseXml('<x:root><a.b-c>1</a.b-c><中文>2</中文></x:root>'), {
+    'a.b-c': '1',
+    中文: '2',
+  })
+})

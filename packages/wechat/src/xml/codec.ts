@@ -1,5 +1,7 @@
 // The one XML codec of the WeChat protocol: strict, entity-free parsing to string records, CDATA-safe building.
-import { XMLParser } from 'fast-xml-parser'
+// Parsing is a small hand scanner, not fast-xml-parser: WeChat documents are a root with (rarely nested)
+// children, and the library needed three passes (our DOCTYPE/depth prescan, its validator, its parser plus a
+// tree walk) — about 40 µs per pushed message, which carries two documents. One strict pass does all three jobs.
 import { WeChatProtocolError } from '../errors.js'
 
 export type XmlValue = string | XmlRecord
@@ -22,23 +24,6 @@ const CDATA_OPEN = '<![CDATA['
 const COMMENT_OPEN = '<!--'
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 
-// Built once: the parser keeps no state between documents. Every value stays a string (MsgId and
-// transaction_id exceed 2^53), entities are never expanded, CDATA is kept apart so its whitespace survives.
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false,
-  htmlEntities: false,
-  trimValues: false,
-  cdataPropName: '#cdata',
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-})
-
-type OrderedNode = Record<string, unknown>
-
 function invalid(message: string, cause?: unknown): WeChatProtocolError {
   return new WeChatProtocolError('XML_INVALID', { message: `XML_INVALID: ${message}`, cause })
 }
@@ -57,24 +42,7 @@ export function parseXml(text: string, limits: XmlLimits = {}): XmlRecord {
       message: `XML_TOO_LARGE: document exceeds ${maxBytes} bytes`,
     })
   }
-  // Rejects DOCTYPE/ENTITY and excessive nesting before the parser sees the text (no entity bombs, no deep recursion).
-  prescan(text, maxDepth)
-
-  let ordered: unknown
-  try {
-    ordered = parser.parse(text, true)
-  } catch (error) {
-    throw invalid('malformed document', error)
-  }
-  if (!Array.isArray(ordered)) throw invalid('no root element')
-  const elements = ordered.filter((node): node is OrderedNode => elementName(node) !== undefined)
-  const root = elements[0]
-  if (elements.length !== 1 || root === undefined)
-    throw invalid('expected exactly one root element')
-  const rootName = elementName(root)
-  const children = rootName === undefined ? undefined : root[rootName]
-  const value = convertChildren(Array.isArray(children) ? (children as unknown[]) : [], 1, maxDepth)
-  return typeof value === 'string' ? {} : value
+  return new Scanner(text, maxDepth).document()
 }
 
 /**
@@ -120,93 +88,232 @@ function assertName(name: string): void {
   }
 }
 
-/** One pass over the markup outside CDATA and comments: any `<!` declaration and nesting beyond maxDepth fail. */
-function prescan(text: string, maxDepth: number): void {
-  let depth = 0
-  let i = text.indexOf('<')
-  while (i !== -1) {
-    if (text.startsWith(CDATA_OPEN, i)) {
-      const end = text.indexOf(']]>', i + CDATA_OPEN.length)
-      if (end === -1) throw invalid('unterminated CDATA section')
-      i = text.indexOf('<', end + 3)
-      continue
-    }
-    if (text.startsWith(COMMENT_OPEN, i)) {
-      const end = text.indexOf('-->', i + COMMENT_OPEN.length)
-      if (end === -1) throw invalid('unterminated comment')
-      i = text.indexOf('<', end + 3)
-      continue
-    }
-    const next = text[i + 1]
-    if (next === '!') throw invalid('DOCTYPE and ENTITY declarations are not accepted')
-    const close = tagEnd(text, i + 1)
-    if (close === -1) throw invalid('unterminated tag')
-    if (next === '/') {
-      depth -= 1
-    } else if (next !== '?' && text[close - 1] !== '/') {
-      depth += 1
-      if (depth > maxDepth) throw invalid(`nesting deeper than ${maxDepth}`)
-    }
-    i = text.indexOf('<', close + 1)
-  }
+// XML 1.0 names (the same character classes fast-xml-parser accepted); sticky so it matches in place.
+// The ZWNJ/ZWJ range ends the list and the combining marks open theirs, so no range reads as a joined glyph.
+const NAME_START =
+  ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u200C-\\u200D'
+const NAME_AT = new RegExp(
+  `[${NAME_START}][\\u0300-\\u036F${NAME_START}\\-.\\d\\u00B7\\u203F-\\u2040]*`,
+  'y',
+)
+
+/** A name from the input as it may appear in an error message: quoted, at most 40 characters. */
+function shown(name: string): string {
+  return JSON.stringify(name.slice(0, 40))
 }
 
-/** Index of the `>` closing the tag that starts before `from`, skipping quoted attribute values. */
-function tagEnd(text: string, from: number): number {
-  let quote: string | undefined
-  for (let i = from; i < text.length; i += 1) {
-    const char = text[i]
-    if (quote !== undefined) {
-      if (char === quote) quote = undefined
-    } else if (char === '"' || char === "'") {
-      quote = char
-    } else if (char === '>') {
-      return i
+function isSpace(code: number): boolean {
+  // XML's four whitespace characters: space, tab, LF, CR.
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d
+}
+
+/** One piece of an element's character content: CDATA is kept verbatim, plain text is trimmed/decoded. */
+interface TextPart {
+  cdata: boolean
+  value: string
+}
+
+/**
+ * A single forward pass over one document. It accepts exactly: an optional BOM and `<?xml …?>`
+ * declaration, comments, processing instructions, one root element with quoted attributes (checked,
+ * then ignored), text, CDATA and child elements with matching end tags, nesting at most maxDepth.
+ * Anything else (any `<!DOCTYPE`/`<!ENTITY`, a stray `<`, a second root, text outside the root, an
+ * unknown entity) is XML_INVALID. Recursion is bounded by maxDepth, checked before descending.
+ */
+class Scanner {
+  private pos = 0
+  private readonly text: string
+
+  constructor(
+    text: string,
+    private readonly maxDepth: number,
+  ) {
+    // XML line-end normalisation (CR LF and lone CR read as LF), as fast-xml-parser did, CDATA included.
+    this.text = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text
+  }
+
+  document(): XmlRecord {
+    const text = this.text
+    if (text.charCodeAt(0) === 0xfeff) this.pos = 1
+    if (text.startsWith('<?xml', this.pos) && /[\s?]/.test(text.charAt(this.pos + 5))) {
+      this.pos += 5
+      this.attributes(true)
     }
-  }
-  return -1
-}
-
-function elementName(node: unknown): string | undefined {
-  if (typeof node !== 'object' || node === null) return undefined
-  for (const key of Object.keys(node)) {
-    if (key !== '#text' && key !== '#cdata' && key !== ':@') return key
-  }
-  return undefined
-}
-
-/** An element's children become a record if it has child elements, else its text as one string. */
-function convertChildren(children: readonly unknown[], depth: number, maxDepth: number): XmlValue {
-  // Checked again on the tree: the prescan is the cheap guard, this one is the authoritative one.
-  if (depth > maxDepth) throw invalid(`nesting deeper than ${maxDepth}`)
-  const record: XmlRecord = {}
-  let hasElements = false
-  const parts: { cdata: boolean; value: string }[] = []
-  for (const child of children) {
-    if (typeof child !== 'object' || child === null) continue
-    const node = child as OrderedNode
-    const name = elementName(node)
-    if (name !== undefined) {
-      hasElements = true
-      if (Object.hasOwn(record, name)) throw invalid(`repeated element ${name}`)
-      const grandChildren = node[name]
-      record[name] = convertChildren(
-        Array.isArray(grandChildren) ? (grandChildren as unknown[]) : [],
-        depth + 1,
-        maxDepth,
+    this.misc()
+    if (text.charCodeAt(this.pos) !== 0x3c /* < */) throw invalid('expected a root element')
+    this.pos += 1
+    const root = this.element(this.name(), 1)
+    this.misc()
+    if (this.pos < text.length) {
+      throw invalid(
+        text.charCodeAt(this.pos) === 0x3c
+          ? 'more than one root element'
+          : 'text after the root element',
       )
-    } else if ('#cdata' in node) {
-      parts.push({ cdata: true, value: cdataText(node['#cdata']) })
-    } else if (typeof node['#text'] === 'string') {
-      parts.push({ cdata: false, value: node['#text'] })
+    }
+    return typeof root === 'string' ? {} : root
+  }
+
+  /** Whitespace, comments and processing instructions outside the root element. */
+  private misc(): void {
+    const text = this.text
+    for (;;) {
+      while (isSpace(text.charCodeAt(this.pos))) this.pos += 1
+      if (text.startsWith(COMMENT_OPEN, this.pos)) this.comment()
+      else if (text.startsWith('<?', this.pos)) this.processingInstruction()
+      else if (text.startsWith('<!', this.pos))
+        throw invalid('DOCTYPE and ENTITY declarations are not accepted')
+      else return
     }
   }
-  if (hasElements) {
+
+  /** Reads the element whose `<name` was just read: its value is a record if it has child elements, else its text. */
+  private element(name: string, depth: number): XmlValue {
+    if (depth > this.maxDepth) throw invalid(`nesting deeper than ${this.maxDepth}`)
+    const text = this.text
+    if (this.attributes()) return ''
+
+    let record: XmlRecord | undefined
+    const parts: TextPart[] = []
+    // Plain text runs on across comments (not processing instructions) as one part.
+    let pending = ''
+    for (;;) {
+      const lt = text.indexOf('<', this.pos)
+      if (lt === -1) throw invalid(`unclosed element ${shown(name)}`)
+      pending += text.slice(this.pos, lt)
+      this.pos = lt
+      if (text.startsWith(CDATA_OPEN, lt)) {
+        if (pending !== '') parts.push({ cdata: false, value: pending })
+        pending = ''
+        const end = text.indexOf(']]>', lt + CDATA_OPEN.length)
+        if (end === -1) throw invalid('unterminated CDATA section')
+        parts.push({ cdata: true, value: text.slice(lt + CDATA_OPEN.length, end) })
+        this.pos = end + 3
+      } else if (text.startsWith(COMMENT_OPEN, lt)) {
+        this.comment()
+      } else if (text.startsWith('<?', lt)) {
+        // A processing instruction splits the text (a comment does not), as fast-xml-parser did.
+        if (pending !== '') parts.push({ cdata: false, value: pending })
+        pending = ''
+        this.processingInstruction()
+      } else if (text.charCodeAt(lt + 1) === 0x21 /* ! */) {
+        throw invalid('DOCTYPE and ENTITY declarations are not accepted')
+      } else if (text.charCodeAt(lt + 1) === 0x2f /* / */) {
+        this.pos = lt + 2
+        if (this.name() !== name) throw invalid(`mismatched end tag for ${shown(name)}`)
+        while (isSpace(text.charCodeAt(this.pos))) this.pos += 1
+        if (text.charCodeAt(this.pos) !== 0x3e /* > */)
+          throw invalid(`malformed end tag ${shown(name)}`)
+        this.pos += 1
+        break
+      } else {
+        if (pending !== '') parts.push({ cdata: false, value: pending })
+        pending = ''
+        record ??= {}
+        this.pos = lt + 1
+        const childName = this.name()
+        // fast-xml-parser refused these names too; rejecting __proto__ also keeps the assignment below a plain own key.
+        if (childName === '__proto__' || childName === 'constructor') {
+          throw invalid(`element name ${childName} is not accepted`)
+        }
+        const child = this.element(childName, depth + 1)
+        if (Object.hasOwn(record, childName)) throw invalid(`repeated element ${shown(childName)}`)
+        record[childName] = child
+      }
+    }
+    if (pending !== '') parts.push({ cdata: false, value: pending })
+    return elementValue(record, parts)
+  }
+
+  /** Reads an XML name at the cursor. */
+  private name(): string {
+    NAME_AT.lastIndex = this.pos
+    const match = NAME_AT.exec(this.text)
+    if (match === null) throw invalid('bad or missing element name')
+    const name = match[0]
+    this.pos += name.length
+    return name
+  }
+
+  /**
+   * Checks `name="value"` pairs (values ignored) up to the end of a tag: `>` (false) or `/>` (true, an
+   * empty element); with `instruction` up to `?>` — the declaration's and PIs' pseudo-attributes.
+   */
+  private attributes(instruction = false): boolean {
+    const text = this.text
+    let seen: Set<string> | undefined
+    for (;;) {
+      const code = text.charCodeAt(this.pos)
+      const closer = instruction ? 0x3f /* ? */ : 0x2f /* / */
+      if (code === 0x3e /* > */ && !instruction) {
+        this.pos += 1
+        return false
+      }
+      if (code === closer && text.charCodeAt(this.pos + 1) === 0x3e) {
+        this.pos += 2
+        return true
+      }
+      // Each attribute must be preceded by whitespace: `<a x="1"y="2">` is malformed.
+      if (!isSpace(code)) throw invalid('malformed tag')
+      while (isSpace(text.charCodeAt(this.pos))) this.pos += 1
+      const next = text.charCodeAt(this.pos)
+      if (next === 0x3e || next === closer) continue
+      const attribute = this.name()
+      seen ??= new Set()
+      if (seen.has(attribute)) throw invalid(`repeated attribute ${shown(attribute)}`)
+      seen.add(attribute)
+      while (isSpace(text.charCodeAt(this.pos))) this.pos += 1
+      if (text.charCodeAt(this.pos) !== 0x3d /* = */)
+        throw invalid(`attribute ${shown(attribute)} has no value`)
+      this.pos += 1
+      while (isSpace(text.charCodeAt(this.pos))) this.pos += 1
+      const quote = text.charAt(this.pos)
+      if (quote !== '"' && quote !== "'")
+        throw invalid(`attribute ${shown(attribute)} is not quoted`)
+      const end = text.indexOf(quote, this.pos + 1)
+      if (end === -1) throw invalid(`attribute ${shown(attribute)} is not closed`)
+      this.pos = end + 1
+    }
+  }
+
+  private comment(): void {
+    this.pos += COMMENT_OPEN.length
+    this.skipPast('-->', 'unterminated comment')
+  }
+
+  private processingInstruction(): void {
+    // Only at the very start may a PI be the XML declaration.
+    if (/^xml[\s?]/.test(this.text.slice(this.pos + 2, this.pos + 6))) {
+      throw invalid('XML declaration allowed only at the start of the document')
+    }
+    this.pos += 2
+    this.name()
+    // The instruction's data is free text up to `?>`, but must be set off from the target by whitespace.
+    if (!this.text.startsWith('?>', this.pos) && !isSpace(this.text.charCodeAt(this.pos))) {
+      throw invalid('malformed processing instruction')
+    }
+    this.skipPast('?>', 'unterminated processing instruction')
+  }
+
+  private skipPast(terminator: string, message: string): void {
+    const end = this.text.indexOf(terminator, this.pos)
+    if (end === -1) throw invalid(message)
+    this.pos = end + terminator.length
+  }
+}
+
+/** An element with child elements is their record (only whitespace between them), else its text. */
+function elementValue(record: XmlRecord | undefined, parts: readonly TextPart[]): XmlValue {
+  if (record !== undefined) {
     if (parts.some((part) => part.cdata || part.value.trim() !== '')) {
       throw invalid('mixed text and element content')
     }
     return record
   }
+  // The common shapes first: one CDATA section, one run of plain text, nothing.
+  const only = parts.length === 1 ? parts[0] : undefined
+  if (only !== undefined) return only.cdata ? only.value : decodeReferences(only.value.trim())
+  if (parts.length === 0) return ''
   if (!parts.some((part) => part.cdata)) {
     // Plain text is trimmed (pretty-printed pay XML tolerates it); references decoded.
     return decodeReferences(
@@ -222,18 +329,6 @@ function convertChildren(children: readonly unknown[], depth: number, maxDepth: 
       part.cdata ? part.value : part.value.trim() === '' ? '' : decodeReferences(part.value),
     )
     .join('')
-}
-
-function cdataText(value: unknown): string {
-  if (!Array.isArray(value)) return ''
-  let out = ''
-  for (const part of value) {
-    if (typeof part === 'object' && part !== null) {
-      const raw = (part as OrderedNode)['#text']
-      if (typeof raw === 'string') out += raw
-    }
-  }
-  return out
 }
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }

@@ -1,4 +1,5 @@
 // Credits: balance, history and idempotent consumption (never negative, one ledger row per key).
+import type { CreditRecord } from '@wxgate/internal-api'
 import type { Kysely } from 'kysely'
 import { isUniqueViolation } from '../db/create-db.js'
 import { inTransaction } from '../db/transaction.js'
@@ -9,15 +10,8 @@ import { toIso } from '../users/users.service.js'
 import { createCreditsRepository } from './credits.repository.js'
 import type { LedgerRow } from './credits.table.js'
 
-/** The contract's credits-usage record. */
-export interface PresentedLedgerRecord {
-  id: number
-  change: number
-  balance_after: number
-  reason: string
-  ref: string | null
-  created_at: string
-}
+/** The contract's credits-usage record (the same object the internal API answers). */
+export type PresentedLedgerRecord = CreditRecord
 
 export function presentLedgerRow(row: LedgerRow): PresentedLedgerRecord {
   return {

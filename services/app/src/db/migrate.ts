@@ -6,13 +6,17 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError'
 }
 
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({
+function migratorFor<DB>(db: Kysely<DB>): Migrator {
+  return new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
     migrationTableName: 'kysely_migration',
     migrationLockTableName: 'kysely_migration_lock',
   })
+}
+
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
+  const migrator = migratorFor(db)
   const { error, results = [] } = await migrator.migrateToLatest()
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')
@@ -22,4 +26,24 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
     )
   }
   return results
+}
+
+/**
+ * A readiness check for the schema: with DB_MIGRATE=false the app starts on whatever it finds, and
+ * /readyz must not call a database without the tables ready. Reads only; once current, stays so.
+ */
+export function createSchemaCheck<DB>(db: Kysely<DB>): () => Promise<void> {
+  let current = false
+  return async () => {
+    if (current) return
+    const pending = (await migratorFor(db).getMigrations()).filter(
+      (m) => m.executedAt === undefined,
+    )
+    if (pending.length > 0) {
+      throw new MigrationError(
+        `the database schema is not migrated (${pending.length} pending); run npm run migrate`,
+      )
+    }
+    current = true
+  }
 }

@@ -1,4 +1,5 @@
 // The internal API's guard: IP allowlist (403), then HMAC over the raw body ±300 s (401), then nonce replay (401).
+import { createSecretKey } from 'node:crypto'
 import type { IpAllowlist, NonceStore } from '@wxgate/internal-api'
 import { DEFAULT_MAX_SKEW_S, verifyInternalRequest } from '@wxgate/internal-api'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -21,6 +22,8 @@ export interface InternalGuardOptions {
 
 /** Installs the raw-body JSON parser and the guard hooks on an encapsulated (internal) context. */
 export function installInternalGuard(app: FastifyInstance, options: InternalGuardOptions): void {
+  // The HMAC key is built once here; every request only computes (as the gateway's client does).
+  const secret = createSecretKey(Buffer.from(options.secret, 'utf8'))
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser(
     'application/json',
@@ -51,7 +54,7 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
     let nonce: string
     try {
       ;({ nonce } = verifyInternalRequest({
-        secret: options.secret,
+        secret,
         method: request.method,
         pathAndQuery: request.raw.url ?? request.url,
         body: request.rawBody,

@@ -10,10 +10,12 @@ export interface LoginRateRule {
   windowS: number
 }
 
+// Generous enough for many users behind one NAT (an office, a campus) or a test run from one host;
+// they stop floods, not people.
 export const LOGIN_RATE_RULES = {
-  authorizeUrl: { name: 'authorize-url', limit: 120, windowS: 60 },
-  oauthLogin: { name: 'oauth-login', limit: 60, windowS: 60 },
-  qrCode: { name: 'qrcode', limit: 30, windowS: 60 },
+  authorizeUrl: { name: 'authorize-url', limit: 600, windowS: 60 },
+  oauthLogin: { name: 'oauth-login', limit: 300, windowS: 60 },
+  qrCode: { name: 'qrcode', limit: 300, windowS: 60 },
 } as const satisfies Record<string, LoginRateRule>
 
 /** An onRequest hook answering 429 RATE_LIMITED (with Retry-After) once `request.ip` exceeds the rule. */

@@ -1,14 +1,13 @@
 // Test support for the login features: app (buildApp) on a fresh test database, wired to a WeChat simulator.
-import { parseConfig } from '@wxgate/config'
 import { signInternalRequest } from '@wxgate/internal-api'
 import { createSimulator } from '@wxgate/simulator'
 import type { Simulator } from '@wxgate/simulator'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../app.js'
-import { appConfigSchema } from '../config.js'
 import type { AppConfig } from '../config.js'
 import { createTestDatabase } from '../db/test-databases.js'
 import type { TestDatabase, TestDialect } from '../db/test-databases.js'
+import { testConfig } from '../testing/test-config.js'
 
 export const TEST_APP_ID = 'wx1234567890abcdef'
 export const TEST_APP_SECRET = 'test-app-secret-0123456789abcdef'
@@ -41,24 +40,19 @@ export async function startLoginTestApp(
   const database = await createTestDatabase(dialect)
   try {
     const baseUrl = await sim.listen({ host: '127.0.0.1', port: 0 })
-    const parsed = parseConfig(appConfigSchema, {
+    const config = testConfig({
       WECHAT_APPID: TEST_APP_ID,
       WECHAT_SECRET: TEST_APP_SECRET,
       WECHAT_TOKEN: 'wechat-token',
       WECHAT_PAY_MCHID: '1900000109',
       WECHAT_PAY_API_KEY: 'pay-api-key-0123456789abcdef01234',
-      WECHAT_PAY_NOTIFY_URL: 'https://example.com/api/v1/payment/notify',
       WECHAT_API_BASE_URL: baseUrl,
       WECHAT_PAY_API_BASE_URL: baseUrl,
       WECHAT_OPEN_BASE_URL: baseUrl,
       WECHAT_MP_BASE_URL: baseUrl,
       INTERNAL_API_SECRET: TEST_INTERNAL_SECRET,
-      JWT_SECRET: 'jwt-secret-0123456789abcdef-0123456789',
-      LOG_LEVEL: 'silent',
       ...env,
     })
-    if (!parsed.ok) throw new Error(`test config: ${parsed.problems.join('; ')}`)
-    const config = parsed.value
     let clock = Date.now()
     const now = (): number => clock
     const app = await buildApp({ config, deps: { db: database.db, now } })

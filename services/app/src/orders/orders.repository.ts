@@ -1,5 +1,5 @@
 // Queries on payment_orders; works over the app's Kysely or a transaction of it.
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import { affectedRows } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
 import type { NewOrderRow, OrderRow, OrderStatus, TradeType } from './orders.table.js'
@@ -19,26 +19,31 @@ export function createOrdersRepository(db: Kysely<Database>) {
         .executeTakeFirst()
     },
 
-    /** Newest first, optionally one status. */
+    /** Newest first, optionally one status as the user sees it at `now` (see presentOrder). */
     listByUser(
       userId: number,
       {
         status,
+        now,
         limit,
         offset,
-      }: { status?: OrderStatus | undefined; limit: number; offset: number },
+      }: { status?: OrderStatus | undefined; now: number; limit: number; offset: number },
     ): Promise<OrderRow[]> {
       let query = db.selectFrom('payment_orders').selectAll().where('user_id', '=', userId)
-      if (status !== undefined) query = query.where('status', '=', status)
+      if (status !== undefined) query = query.where((eb) => shownStatusIs(eb, status, now))
       return query.orderBy('id', 'desc').limit(limit).offset(offset).execute()
     },
 
-    async countByUser(userId: number, status?: OrderStatus): Promise<number> {
+    async countByUser(
+      userId: number,
+      status: OrderStatus | undefined,
+      now: number,
+    ): Promise<number> {
       let query = db
         .selectFrom('payment_orders')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('user_id', '=', userId)
-      if (status !== undefined) query = query.where('status', '=', status)
+      if (status !== undefined) query = query.where((eb) => shownStatusIs(eb, status, now))
       return Number((await query.executeTakeFirstOrThrow()).n)
     },
 
@@ -139,3 +144,24 @@ export function createOrdersRepository(db: Kysely<Database>) {
 }
 
 export type OrdersRepository = ReturnType<typeof createOrdersRepository>
+
+/**
+ * The status filter as the user sees it: a pending order past `expires_at` can no longer be paid,
+ * so it counts as closed before reconciliation gets to close it in the table.
+ */
+function shownStatusIs(
+  eb: ExpressionBuilder<Database, 'payment_orders'>,
+  status: OrderStatus,
+  now: number,
+) {
+  if (status === 'pending') {
+    return eb.and([eb('status', '=', 'pending'), eb('expires_at', '>', now)])
+  }
+  if (status === 'closed') {
+    return eb.or([
+      eb('status', '=', 'closed'),
+      eb.and([eb('status', '=', 'pending'), eb('expires_at', '<=', now)]),
+    ])
+  }
+  return eb('status', '=', status)
+}

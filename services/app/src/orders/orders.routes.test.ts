@@ -281,4 +281,130 @@ for (const dialect of testDialects()) {
       assert.equal(unknown.json<{ code: string }>().code, 'ORDER_NOT_FOUND')
     })
   })
+
+  describe(`expired orders as their owner sees them (${dialect})`, () => {
+    let t: TestApp
+    let clock = Date.parse('2026-11-25T08:00:00.000Z')
+
+    before(async () => {
+      t = await createTestApp({ dialect, pay: createFakePay().pay, now: () => clock })
+    })
+    after(async () => {
+      await t.close()
+    })
+
+    it('shows a pending order past expires_at as closed, before reconciliation closes it', async () => {
+      const me = await t.login('o_expiring')
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers: me.headers,
+        payload: { product_id: 'credits_100' },
+      })
+      const order = created.json<OrderJson & { closed_at: string | null }>()
+      assert.equal(order.status, 'pending')
+      const fresh = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers: me.headers,
+        payload: { product_id: 'credits_500' },
+      })
+      assert.equal(fresh.statusCode, 200)
+      clock = Date.parse(order.expires_at) + 1000
+      const later = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers: me.headers,
+        payload: { product_id: 'member_month' },
+      })
+      const laterOrder = later.json<OrderJson>()
+
+      const detail = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/payment/orders/${order.out_trade_no}`,
+        headers: me.headers,
+      })
+      assert.equal(detail.statusCode, 200)
+      const shown = detail.json<OrderJson & { closed_at: string | null }>()
+      assert.equal(shown.status, 'closed')
+      assert.equal(shown.closed_at, order.expires_at)
+
+      async function list(status: string) {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/payment/orders?status=${status}`,
+          headers: me.headers,
+        })
+        assert.equal(res.statusCode, 200)
+        return res.json<{ orders: OrderJson[]; total: number }>()
+      }
+      const closed = await list('closed')
+      assert.equal(closed.total, 2)
+      assert.deepEqual(
+        closed.orders.map((o) => o.status),
+        ['closed', 'closed'],
+      )
+      const pending = await list('pending')
+      assert.equal(pending.total, 1)
+      assert.equal(pending.orders[0]?.out_trade_no, laterOrder.out_trade_no)
+
+      const prepay = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers: me.headers,
+        payload: { out_trade_no: order.out_trade_no, trade_type: 'NATIVE' },
+      })
+      assert.equal(prepay.statusCode, 409)
+
+      // Reconciliation closes the row later; what the owner sees does not change.
+      const report = await t.app.reconcileJob.runOnce()
+      assert.equal(report.closed, 2)
+      const reconciled = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/payment/orders/${order.out_trade_no}`,
+        headers: me.headers,
+      })
+      assert.deepEqual(reconciled.json(), shown)
+    })
+  })
 }
+
+describe('payment routes without WeChat Pay configured', () => {
+  it('creates orders but answers unifiedorder 503 PAY_NOT_CONFIGURED, changing nothing', async () => {
+    const t = await createTestApp({
+      dialect: 'sqlite',
+      env: {
+        WECHAT_PAY_MCHID: undefined,
+        WECHAT_PAY_API_KEY: undefined,
+        WECHAT_PAY_NOTIFY_URL: undefined,
+      },
+    })
+    try {
+      const { headers } = await t.login('o_no_pay')
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: 'credits_100' },
+      })
+      assert.equal(created.statusCode, 200, created.body)
+      const order = created.json<OrderJson>()
+      const prepay = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers,
+        payload: { out_trade_no: order.out_trade_no, trade_type: 'NATIVE' },
+      })
+      assert.equal(prepay.statusCode, 503)
+      assert.equal(prepay.json<{ code: string }>().code, 'PAY_NOT_CONFIGURED')
+      const detail = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/payment/orders/${order.out_trade_no}`,
+        headers,
+      })
+      assert.deepEqual(detail.json(), order)
+    } finally {
+      await t.close()
+    }
+  })
+})

@@ -81,7 +81,8 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
         pageSize,
         status,
       })
-      return { orders: orders.map(presentOrder), total, page, page_size: pageSize }
+      const at = ctx.now()
+      return { orders: orders.map((o) => presentOrder(o, at)), total, page, page_size: pageSize }
     },
   )
 
@@ -97,7 +98,10 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
       },
     },
     async (request) =>
-      presentOrder(await ctx.orders.findOwned(request.session.userId, request.params.out_trade_no)),
+      presentOrder(
+        await ctx.orders.findOwned(request.session.userId, request.params.out_trade_no),
+        ctx.now(),
+      ),
   )
   return Promise.resolve()
 }

@@ -1,5 +1,6 @@
 // Orders: create, prepay (unifiedorder), and the one pay-order path that notifications and reconciliation share.
 import type { Kysely } from 'kysely'
+import type { Static } from 'typebox'
 import { WeChatPayError } from '@wxgate/wechat'
 import { createCreditsRepository } from '../credits/credits.repository.js'
 import { purchaseKey } from '../credits/credits.service.js'
@@ -13,6 +14,7 @@ import { toIso } from '../users/users.service.js'
 import type { PayApi, PayTradeState } from '../wechat/pay-api.js'
 import { toWeChatHttpError } from '../wechat/wechat-errors.js'
 import { createOrdersRepository } from './orders.repository.js'
+import type { OrderSchema } from './orders.schemas.js'
 import type { OrderRow, OrderStatus, TradeType } from './orders.table.js'
 import { newOutTradeNo } from './out-trade-no.js'
 
@@ -22,23 +24,17 @@ export const PREPAY_REUSE_MS = 115 * 60_000
 export const MWEB_URL_REUSE_MS = 4 * 60_000
 const MIN_TIME_EXPIRE_MS = 6 * 60_000
 
-export interface PresentedOrder {
-  out_trade_no: string
-  product_id: string
-  product_name: string
-  amount_fen: number
-  credits: number
-  member_days: number
-  status: OrderStatus
-  trade_type: TradeType | null
-  transaction_id: string | null
-  created_at: string
-  expires_at: string
-  paid_at: string | null
-  closed_at: string | null
-}
+/** The contract's `order` object, typed by its one schema. */
+export type PresentedOrder = Static<typeof OrderSchema>
 
-export function presentOrder(row: OrderRow): PresentedOrder {
+/**
+ * The order as its owner sees it. Given `at` (unix ms), a pending order past `expires_at` shows as
+ * closed (at its expiry): it can no longer be paid, though reconciliation closes the row later.
+ */
+export function presentOrder(row: OrderRow, at?: number): PresentedOrder {
+  if (at !== undefined && row.status === 'pending' && row.expires_at <= at) {
+    return presentOrder({ ...row, status: 'closed', closed_at: row.expires_at })
+  }
   return {
     out_trade_no: row.out_trade_no,
     product_id: row.product_id,
@@ -76,7 +72,8 @@ export interface OrdersServiceDeps {
   now: () => number
   pay: PayApi
   catalog: Catalog
-  notifyUrl: string
+  /** Undefined when WeChat Pay is not configured (then `pay` refuses every call). */
+  notifyUrl: string | undefined
   orderExpireS: number
   /** Called after a payment commits (metrics). */
   onPaid?: (order: OrderRow, source: 'notification' | 'reconciliation') => void
@@ -90,7 +87,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   const { db, now, pay, catalog } = deps
   const orders = createOrdersRepository(db)
   // H5 pay wants the site's address in scene_info; the notify URL's origin is the site WeChat knows.
-  const wapUrl = new URL(deps.notifyUrl).origin
+  const wapUrl = deps.notifyUrl === undefined ? '' : new URL(deps.notifyUrl).origin
 
   async function mustFind(outTradeNo: string): Promise<OrderRow> {
     const row = await orders.findByOutTradeNo(outTradeNo)
@@ -183,7 +180,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         body: order.product_name,
         totalFee: order.amount_fen,
         spbillCreateIp: input.clientIp.replace(/^::ffff:/, ''),
-        notifyUrl: deps.notifyUrl,
+        notifyUrl: deps.notifyUrl ?? '',
         tradeType: input.tradeType,
         ...(input.tradeType === 'JSAPI' ? { openId: input.openId } : {}),
         ...(input.tradeType === 'NATIVE' ? { productId: order.product_id } : {}),
@@ -324,7 +321,8 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         if (!(error instanceof WeChatPayError && error.errCode === 'ORDERCLOSED')) throw error
       }
     }
-    return (await orders.markClosed(order.id, now())) ? 'closed' : 'unchanged'
+    // Closed as of its expiry, which its owner has been shown since (presentOrder).
+    return (await orders.markClosed(order.id, order.expires_at)) ? 'closed' : 'unchanged'
   }
 
   return {
@@ -342,9 +340,15 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         status,
       }: { page: number; pageSize: number; status?: OrderStatus | undefined },
     ) {
+      const at = now()
       const [rows, total] = await Promise.all([
-        orders.listByUser(userId, { status, limit: pageSize, offset: (page - 1) * pageSize }),
-        orders.countByUser(userId, status),
+        orders.listByUser(userId, {
+          status,
+          now: at,
+          limit: pageSize,
+          offset: (page - 1) * pageSize,
+        }),
+        orders.countByUser(userId, status, at),
       ])
       return { orders: rows, total }
     },

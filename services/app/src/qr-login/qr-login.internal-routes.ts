@@ -2,7 +2,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox'
 import { BindingBody, BindingResponse } from '@wxgate/internal-api'
 import type { FeatureOptions } from '../app-context.js'
-import { createQrLoginService } from './qr-login.service.js'
+import type { ScanReport } from './qr-login.service.js'
 import type { QrcodeBindingRow } from './qr-login.table.js'
 
 export const qrLoginInternalRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (
@@ -10,15 +10,7 @@ export const qrLoginInternalRoutes: FastifyPluginCallbackTypebox<FeatureOptions>
   { ctx },
   done,
 ) => {
-  const qrLogin = createQrLoginService({
-    db: ctx.db,
-    wechatApi: ctx.wechatApi,
-    users: ctx.users,
-    sessions: ctx.sessions,
-    mpBaseUrl: ctx.config.wechat.mpBaseUrl,
-    expireS: ctx.config.qrLoginExpireS,
-    now: () => ctx.now(),
-  })
+  const { qrLogin } = ctx
 
   app.post(
     '/binding/create',
@@ -30,19 +22,9 @@ export const qrLoginInternalRoutes: FastifyPluginCallbackTypebox<FeatureOptions>
         response: { 200: BindingResponse },
       },
     },
-    async (request) => {
-      const body = request.body
-      const row = await qrLogin.recordScan(
-        {
-          sceneStr: body.scene_str,
-          openId: body.openid,
-          event: body.event,
-          eventTime: body.event_time,
-        },
-        'create',
-      )
-      return { binding: presentBinding(row) }
-    },
+    async (request) => ({
+      binding: presentBinding(await qrLogin.recordScan(toScanReport(request.body), 'create')),
+    }),
   )
 
   app.put(
@@ -55,21 +37,20 @@ export const qrLoginInternalRoutes: FastifyPluginCallbackTypebox<FeatureOptions>
         response: { 200: BindingResponse },
       },
     },
-    async (request) => {
-      const body = request.body
-      const row = await qrLogin.recordScan(
-        {
-          sceneStr: body.scene_str,
-          openId: body.openid,
-          event: body.event,
-          eventTime: body.event_time,
-        },
-        'update',
-      )
-      return { binding: presentBinding(row) }
-    },
+    async (request) => ({
+      binding: presentBinding(await qrLogin.recordScan(toScanReport(request.body), 'update')),
+    }),
   )
   done()
+}
+
+function toScanReport(body: BindingBody): ScanReport {
+  return {
+    sceneStr: body.scene_str,
+    openId: body.openid,
+    event: body.event,
+    eventTime: body.event_time,
+  }
 }
 
 /** The internal API's `binding` (a recorded scan always has its openid and event time). */

@@ -9,18 +9,9 @@ import {
   CreateQrCodeBody,
   CreateQrCodeResponse,
 } from './qr-login.schemas.js'
-import { createQrLoginService } from './qr-login.service.js'
 
 export const qrLoginRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (app, { ctx }, done) => {
-  const qrLogin = createQrLoginService({
-    db: ctx.db,
-    wechatApi: ctx.wechatApi,
-    users: ctx.users,
-    sessions: ctx.sessions,
-    mpBaseUrl: ctx.config.wechat.mpBaseUrl,
-    expireS: ctx.config.qrLoginExpireS,
-    now: () => ctx.now(),
-  })
+  const { qrLogin } = ctx
 
   app.post(
     '/api/v1/auth/wechat/qrcode',

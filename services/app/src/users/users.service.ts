@@ -1,8 +1,10 @@
 // Users: create-or-update from WeChat events (ordered by event time) and the contract's `user` object.
 import type { Kysely } from 'kysely'
+import type { Static } from 'typebox'
 import { isUniqueViolation } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
 import { createUsersRepository, type ProfileFields } from './users.repository.js'
+import type { UserSchema } from './users.schemas.js'
 import type { UserRow } from './users.table.js'
 
 export interface CreateOrUpdateUserInput {
@@ -15,16 +17,8 @@ export interface CreateOrUpdateUserInput {
   avatarUrl?: string | undefined
 }
 
-/** The contract's `user` object. */
-export interface PresentedUser {
-  openid: string
-  unionid: string | null
-  subscribed: boolean
-  credits: number
-  is_member: boolean
-  member_expires_at: string | null
-  nickname: string | null
-}
+/** The contract's `user` object, typed by its one schema. */
+export type PresentedUser = Static<typeof UserSchema>
 
 export function presentUser(row: UserRow, now: number): PresentedUser {
   return {

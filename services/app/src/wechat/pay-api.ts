@@ -1,39 +1,28 @@
 // The narrow slice of @wxgate/wechat's PayClient the app uses, so tests may inject a fake.
-export type PayTradeType = 'JSAPI' | 'NATIVE' | 'MWEB'
+import { AppErrors } from '../errors.js'
+import type {
+  JsapiPayParams,
+  OrderQueryResult,
+  UnifiedOrderInput,
+  UnifiedOrderResult,
+} from '@wxgate/wechat'
 
-export type PayTradeState =
-  'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR'
+export type { PayTradeState, PayTradeType } from '@wxgate/wechat'
 
+/** The PayClient's own types, minus per-call options and the raw answer fields the app never reads. */
 export interface PayApi {
-  unifiedOrder(input: {
-    outTradeNo: string
-    body: string
-    totalFee: number
-    spbillCreateIp: string
-    notifyUrl: string
-    tradeType: PayTradeType
-    openId?: string
-    productId?: string
-    sceneInfo?: string
-    timeExpire?: Date
-    attach?: string
-  }): Promise<{ tradeType: string; prepayId: string; codeUrl?: string; mwebUrl?: string }>
-  orderQuery(input: { outTradeNo: string }): Promise<{
-    tradeState: PayTradeState
-    outTradeNo: string
-    transactionId?: string
-    totalFee?: number
-    timeEnd?: string
-    paidAt?: Date
-    openId?: string
-  }>
+  unifiedOrder(input: UnifiedOrderInput): Promise<UnifiedOrderResult>
+  orderQuery(input: { outTradeNo: string }): Promise<Omit<OrderQueryResult, 'fields'>>
   closeOrder(input: { outTradeNo: string }): Promise<void>
-  jsapiPayParams(prepayId: string): {
-    appId: string
-    timeStamp: string
-    nonceStr: string
-    package: string
-    signType: string
-    paySign: string
-  }
+  jsapiPayParams(prepayId: string): JsapiPayParams
+}
+
+/** Stands in when WECHAT_PAY_* is unset: every call answers 503 PAY_NOT_CONFIGURED. */
+export const unconfiguredPay: PayApi = {
+  unifiedOrder: () => Promise.reject(new AppErrors.PAY_NOT_CONFIGURED()),
+  orderQuery: () => Promise.reject(new AppErrors.PAY_NOT_CONFIGURED()),
+  closeOrder: () => Promise.reject(new AppErrors.PAY_NOT_CONFIGURED()),
+  jsapiPayParams: () => {
+    throw new AppErrors.PAY_NOT_CONFIGURED()
+  },
 }

@@ -3,6 +3,7 @@ import { createPayClient, createWeChatApiClient, createWeChatDispatcher } from '
 import type { WeChatApiClient } from '@wxgate/wechat'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from '../config.js'
+import { unconfiguredPay } from './pay-api.js'
 import type { PayApi } from './pay-api.js'
 
 export function createWeChatClients(config: AppConfig): {
@@ -17,12 +18,15 @@ export function createWeChatClients(config: AppConfig): {
     baseUrl: config.wechat.apiBaseUrl,
     dispatcher,
   })
-  const pay = createPayClient({
-    appId: config.wechat.appId,
-    mchId: config.pay.mchId,
-    apiKey: config.pay.apiKey,
-    baseUrl: config.pay.apiBaseUrl,
-    dispatcher,
-  })
+  const pay =
+    config.pay === undefined
+      ? unconfiguredPay
+      : createPayClient({
+          appId: config.wechat.appId,
+          mchId: config.pay.mchId,
+          apiKey: config.pay.apiKey,
+          baseUrl: config.pay.apiBaseUrl,
+          dispatcher,
+        })
   return { wechatApi, pay, dispatcher }
 }

@@ -6,6 +6,7 @@ import { runEventJob } from './app-calls.js'
 import type { AppCallName, AppClient, EventJob, JobResult } from './app-calls.js'
 import type { DedupeStore } from './dedupe.js'
 import type { SpoolWorker } from '../spool/spool-worker.js'
+import { withDeadline } from './deadline.js'
 
 export interface ReplyTexts {
   welcome: string
@@ -131,13 +132,15 @@ export function createEventDispatcher(options: EventDispatcherOptions): EventDis
           await spool(job, context, 'queued behind earlier events')
           return { outcome: 'spooled', replyText: replyFor(job, replies, undefined) }
         }
-        const result = await runEventJob(client, job, {
-          requestId: context.requestId,
-          signal: AbortSignal.timeout(deadlineMs),
-          observe: observeCall,
-          onUnreachable: (call, error) =>
-            context.log.warn({ err: error, call }, 'app did not answer in time'),
-        })
+        const result = await withDeadline(deadlineMs, (signal) =>
+          runEventJob(client, job, {
+            requestId: context.requestId,
+            signal,
+            observe: observeCall,
+            onUnreachable: (call, error) =>
+              context.log.warn({ err: error, call }, 'app did not answer in time'),
+          }),
+        )
         switch (result.outcome) {
           case 'accepted':
             if (result.binding === 'refused') {

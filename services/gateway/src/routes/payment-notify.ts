@@ -1,7 +1,7 @@
 // POST /api/v1/payment/notify: WeChat Pay v2 result notifications; SUCCESS only once app recorded the payment.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { parsePayNotification, renderPayNotifyAnswer } from '@wxgate/wechat'
-import type { PayNotification } from '@wxgate/wechat'
+import type { PayNotification, PayNotificationCheck } from '@wxgate/wechat'
 import { isProtocolError } from '../errors.js'
 import type { AppClient } from '../events/app-calls.js'
 import type { GatewayMetrics } from '../metrics.js'
@@ -37,14 +37,18 @@ export function paymentNotifyRoutes(
 ): void {
   const { appId, pay, client, deadlineMs, metrics } = options
   useXmlBodies(app)
+  // Fixed per process, so built once here: the hot path only checks and forwards.
+  const check: PayNotificationCheck | undefined =
+    pay === undefined ? undefined : { apiKey: pay.apiKey, appId, mchId: pay.mchId }
+  // The message WeChat logs says only "accepted" or "retry": the reason is in our log.
+  const accepted = renderPayNotifyAnswer(true, 'OK')
+  const retry = renderPayNotifyAnswer(false, 'FAIL')
 
   function answer(reply: FastifyReply, outcome: PayOutcome): FastifyReply {
     metrics.payNotifications.inc({ outcome })
-    const ok = outcome === 'success'
-    // The message WeChat logs says only "accepted" or "retry": the reason is in our log.
     return reply
       .type('application/xml; charset=utf-8')
-      .send(renderPayNotifyAnswer(ok, ok ? 'OK' : 'FAIL'))
+      .send(outcome === 'success' ? accepted : retry)
   }
 
   app.post(PAYMENT_NOTIFY_PATH, {
@@ -54,7 +58,7 @@ export function paymentNotifyRoutes(
       return payload
     },
     handler: async (request, reply) => {
-      if (pay === undefined) {
+      if (check === undefined) {
         request.log.error('payment notification refused: WECHAT_PAY_MCHID/WECHAT_PAY_API_KEY unset')
         return answer(reply, 'not_configured')
       }
@@ -65,7 +69,7 @@ export function paymentNotifyRoutes(
       }
       let notification: PayNotification
       try {
-        notification = parsePayNotification(body, { apiKey: pay.apiKey, appId, mchId: pay.mchId })
+        notification = parsePayNotification(body, check)
       } catch (error) {
         if (!isProtocolError(error)) throw error
         request.log.warn({ code: error.code }, 'payment notification refused')

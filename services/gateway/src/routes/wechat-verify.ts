@@ -24,8 +24,7 @@ export interface WeChatVerifyRoutesOptions {
   pushMaxAgeS: number
   dispatcher: EventDispatcher
   metrics: GatewayMetrics
-  /** True the first time a plaintext push's signature is seen within `ttlS` (shared across instances with Redis). */
-  /** Claims a key for ttlS seconds: true the first time, false while it is held (SET NX). */
+  /** Claims a key for ttlS seconds: true the first time, false while it is held (SET NX; shared with Redis). */
   claimQuery: (key: string, ttlS: number) => Promise<boolean>
   /** ms clock */
   now: () => number
@@ -73,6 +72,8 @@ export function wechatVerifyRoutes(
 ): void {
   const { token, crypto, pushMaxAgeS, dispatcher, metrics, claimQuery, now } = options
   const checked = new WeakMap<FastifyRequest, CheckedPush>()
+  // A query stays claimed for as long as its timestamp is accepted on either side of now.
+  const queryTtlS = 2 * pushMaxAgeS + 1
   useXmlBodies(app)
 
   app.get(WECHAT_VERIFY_PATH, async (request, reply) => {
@@ -146,7 +147,6 @@ export function wechatVerifyRoutes(
       // identical retry (WeChat re-sends the same request) is let through and dedupe gives it one effect.
       // Encrypted pushes mark their query as used too, so it cannot be stripped of msg_signature and
       // replayed with a plaintext body. (msg_signature itself binds an encrypted body.)
-      const queryTtlS = 2 * pushMaxAgeS + 1
       const firstUse = await claimQuery(`query:${push.signature}`, queryTtlS)
       if (push.msgSignature === undefined) {
         const bodyKey = `query-body:${push.signature}:${createHash('sha256').update(body).digest('hex')}`
