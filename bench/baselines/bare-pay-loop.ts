@@ -31,6 +31,8 @@ const pool = createPool({
 
 const PRICE_FEN = 990
 const CREDITS = 100
+/** Each order's payer, as a notification names it. */
+const payerOf = new Map<string, string>()
 
 async function prepare(): Promise<string[]> {
   const at = Date.now()
@@ -49,6 +51,7 @@ async function prepare(): Promise<string[]> {
       if (owner === undefined) throw new Error('no users to own orders')
       const outTradeNo = `BARE${String(i).padStart(12, '0')}`
       outTradeNos.push(outTradeNo)
+      payerOf.set(outTradeNo, owner.openid)
       values.push([
         outTradeNo,
         owner.id,
@@ -73,13 +76,8 @@ async function prepare(): Promise<string[]> {
   return outTradeNos
 }
 
-/** The statements app runs for one first notification (find, transaction, re-read), in its order. */
+/** The statements app runs for one first notification (guarded update, read, credits, ledger), in its order. */
 async function recordPayment(outTradeNo: string, transactionId: string): Promise<boolean> {
-  const findOrder = 'select * from `payment_orders` where `out_trade_no` = ?'
-  const [found] = await pool.query<RowDataPacket[]>(findOrder, [outTradeNo])
-  const order = found[0]
-  if (order === undefined) throw new Error(`order ${outTradeNo} missing`)
-  if (Number(order.amount_fen) !== PRICE_FEN || order.status === 'paid') return false
   const conn: PoolConnection = await pool.getConnection()
   let changed = false
   try {
@@ -87,30 +85,36 @@ async function recordPayment(outTradeNo: string, transactionId: string): Promise
     await conn.query('begin')
     const [marked] = await conn.query<ResultSetHeader>(
       'update `payment_orders` set `status` = ?, `transaction_id` = ?, `paid_at` = ?, `payer_openid` = ?, ' +
-        '`closed_at` = ?, `updated_at` = ? where `id` = ? and `status` in (?, ?)',
-      ['paid', transactionId, at, order.openid, null, at, order.id, 'pending', 'closed'],
+        '`closed_at` = ?, `updated_at` = ? where `out_trade_no` = ? and `amount_fen` = ? and `status` in (?, ?)',
+      [
+        'paid',
+        transactionId,
+        at,
+        payerOf.get(outTradeNo) ?? null,
+        null,
+        at,
+        outTradeNo,
+        PRICE_FEN,
+        'pending',
+        'closed',
+      ],
     )
     if (marked.affectedRows > 0) {
+      const [found] = await conn.query<RowDataPacket[]>(
+        'select * from `payment_orders` where `out_trade_no` = ?',
+        [outTradeNo],
+      )
+      const order = found[0]
+      if (order === undefined) throw new Error(`order ${outTradeNo} missing`)
       await conn.query(
         'update `wechat_users` set `credits` = `credits` + ?, `updated_at` = ? where `id` = ?',
         [order.credits, at, order.user_id],
       )
-      const [users] = await conn.query<RowDataPacket[]>(
-        'select * from `wechat_users` where `id` = ?',
-        [order.user_id],
-      )
       await conn.query(
         'insert into `credit_ledger` (`user_id`, `delta`, `balance_after`, `reason`, `ref`, ' +
-          '`idempotency_key`, `created_at`) values (?, ?, ?, ?, ?, ?, ?)',
-        [
-          order.user_id,
-          order.credits,
-          users[0]?.credits,
-          'purchase',
-          outTradeNo,
-          `purchase:${outTradeNo}`,
-          at,
-        ],
+          '`idempotency_key`, `created_at`) select `id`, ? as `delta`, `credits`, ? as `reason`, ' +
+          '? as `ref`, ? as `idempotency_key`, ? as `created_at` from `wechat_users` where `id` = ?',
+        [order.credits, 'purchase', outTradeNo, `purchase:${outTradeNo}`, at, order.user_id],
       )
       changed = true
     }
@@ -121,7 +125,6 @@ async function recordPayment(outTradeNo: string, transactionId: string): Promise
   } finally {
     conn.release()
   }
-  await pool.query(findOrder, [outTradeNo])
   return changed
 }
 

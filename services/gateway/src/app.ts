@@ -15,6 +15,7 @@ import { createEventDispatcher } from './events/dispatch.js'
 import { createGatewayMetrics, statusClass } from './metrics.js'
 import { paymentNotifyRoutes } from './routes/payment-notify.js'
 import { wechatVerifyRoutes } from './routes/wechat-verify.js'
+import { createVerifyFastPath, installFastPath } from './routes/wechat-verify-fast.js'
 import { XML_BODY_LIMIT } from './routes/xml-body.js'
 import { openSpool } from './spool/spool.js'
 import { createSpoolWorker } from './spool/spool-worker.js'
@@ -193,6 +194,9 @@ export async function buildApp(options: {
     },
     now,
   })
+  // GET …/verify is answered on the node:http server itself (no Fastify frame); the route above stays
+  // the reference and answers app.inject(), HEAD and every URL the fast path does not match exactly.
+  installFastPath(app.server, createVerifyFastPath(app, { token: config.wechat.token }))
   await app.register(paymentNotifyRoutes, {
     appId: config.wechat.appId,
     pay: config.pay,

@@ -29,6 +29,48 @@ export function createCreditsRepository(db: Kysely<Database>) {
       return Number(result.insertId)
     },
 
+    /**
+     * Inserts a ledger row whose `balance_after` is the user's balance as this statement reads it
+     * (one round trip instead of a re-read). Exact only inside the transaction that just changed
+     * the balance: its row lock keeps others from moving it before commit. False if no such user.
+     */
+    async insertWithCurrentBalance(row: {
+      userId: number
+      delta: number
+      reason: string
+      ref: string | null
+      idempotencyKey: string
+      now: number
+    }): Promise<boolean> {
+      const result = await db
+        .insertInto('credit_ledger')
+        .columns([
+          'user_id',
+          'delta',
+          'balance_after',
+          'reason',
+          'ref',
+          'idempotency_key',
+          'created_at',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('wechat_users')
+            .select((s) => [
+              'id',
+              s.val(row.delta).as('delta'),
+              'credits',
+              s.val(row.reason).as('reason'),
+              s.val(row.ref).as('ref'),
+              s.val(row.idempotencyKey).as('idempotency_key'),
+              s.val(row.now).as('created_at'),
+            ])
+            .where('id', '=', row.userId),
+        )
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+    },
+
     findById(id: number): Promise<LedgerRow | undefined> {
       return db.selectFrom('credit_ledger').selectAll().where('id', '=', id).executeTakeFirst()
     },

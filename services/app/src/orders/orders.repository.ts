@@ -74,12 +74,19 @@ export function createOrdersRepository(db: Kysely<Database>) {
     },
 
     /**
-     * The idempotency guard of a payment: flips the order to paid only if it is not paid yet.
-     * A closed order is accepted too: WeChat took the money, so the payment must be recorded.
+     * The idempotency guard of a payment: flips the order to paid only if it is not paid yet and
+     * WeChat's amount is the order's. A closed order is accepted too: WeChat took the money, so the
+     * payment must be recorded. False when nothing matched (the caller reads the order to say why).
      */
     async markPaid(
-      id: number,
-      fields: { transactionId: string; paidAt: number; payerOpenId: string | null; now: number },
+      outTradeNo: string,
+      fields: {
+        amountFen: number
+        transactionId: string
+        paidAt: number
+        payerOpenId: string | null
+        now: number
+      },
     ): Promise<boolean> {
       const result = await db
         .updateTable('payment_orders')
@@ -91,7 +98,8 @@ export function createOrdersRepository(db: Kysely<Database>) {
           closed_at: null,
           updated_at: fields.now,
         })
-        .where('id', '=', id)
+        .where('out_trade_no', '=', outTradeNo)
+        .where('amount_fen', '=', fields.amountFen)
         .where('status', 'in', ['pending', 'closed'])
         .executeTakeFirst()
       return affectedRows(result) > 0

@@ -138,6 +138,54 @@ for (const dialect of testDialects()) {
       assert.equal(await credits.ledgerSum(user.id), 100)
     })
 
+    it('returns the paid order exactly as it is stored', async () => {
+      const user = await newUser('o_stored')
+      const order = await orders.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      const { order: returned } = await orders.recordPayment({
+        ...payment(order.out_trade_no, 990),
+        openId: 'o_payer',
+      })
+      assert.deepEqual(returned, await orders.findOwned(user.id, order.out_trade_no))
+      assert.equal(returned.payer_openid, 'o_payer')
+    })
+
+    it('keeps every balance_after exact while payments and consumes for one user race', async () => {
+      const user = await newUser('o_race')
+      const newOrder = () =>
+        orders.createOrder({ userId: user.id, openId: user.openid, productId: 'credits_100' })
+      await orders.recordPayment(payment((await newOrder()).out_trade_no, 990))
+      const racing = await Promise.all(Array.from({ length: 8 }, newOrder))
+      await Promise.all([
+        ...racing.map((o) => orders.recordPayment(payment(o.out_trade_no, 990))),
+        ...Array.from({ length: 8 }, (_, i) =>
+          credits.consume({
+            openId: user.openid,
+            amount: 10,
+            reason: 'race',
+            idempotencyKey: `r${i}`,
+          }),
+        ),
+      ])
+      const rows = await database.db
+        .selectFrom('credit_ledger')
+        .selectAll()
+        .where('user_id', '=', user.id)
+        .orderBy('id', 'asc')
+        .execute()
+      assert.equal(rows.length, 17)
+      let balance = 0
+      for (const row of rows) {
+        balance += row.delta
+        assert.equal(row.balance_after, balance)
+      }
+      assert.equal((await userRow(user.id)).credits, 900 - 80)
+      assert.equal(balance, 900 - 80)
+    })
+
     it('refuses an amount mismatch with 409 and does not mark the order paid', async () => {
       const user = await newUser('o_mismatch')
       const order = await orders.createOrder({

@@ -230,55 +230,67 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   /**
    * Records a WeChat payment result: the only path that marks an order paid. In one transaction:
    * the conditional status change, credits, membership and the ledger row. Repeats change nothing.
+   * A first payment is 6 statements (begin, guard, order, credits, ledger, commit; plus one when
+   * the product adds membership days); anything the guard refuses is explained by one read after.
    */
   async function recordPayment(
     result: PaymentResult,
     source: 'notification' | 'reconciliation' = 'notification',
   ): Promise<{ order: OrderRow; changed: boolean }> {
-    const order = await orders.findByOutTradeNo(result.outTradeNo)
-    if (order === undefined) throw new AppErrors.ORDER_NOT_FOUND()
-    if (result.tradeState !== 'SUCCESS') return { order, changed: false }
-    if (result.totalFee !== order.amount_fen) throw new AppErrors.ORDER_AMOUNT_MISMATCH()
-    if (order.status === 'paid') return { order, changed: false }
+    if (result.tradeState !== 'SUCCESS') {
+      const order = await orders.findByOutTradeNo(result.outTradeNo)
+      if (order === undefined) throw new AppErrors.ORDER_NOT_FOUND()
+      return { order, changed: false }
+    }
 
-    let changed: boolean
+    let paid: OrderRow | undefined
     try {
-      changed = await inTransaction(db, async (trx) => {
+      paid = await inTransaction(db, async (trx) => {
         const txOrders = createOrdersRepository(trx)
         const txUsers = createUsersRepository(trx)
         const txLedger = createCreditsRepository(trx)
         const at = now()
-        const marked = await txOrders.markPaid(order.id, {
+        // The guard goes first: it only matches an unpaid order of WeChat's amount, and from here
+        // on holds the order's row (MySQL row lock; SQLite's write lock) until commit.
+        const marked = await txOrders.markPaid(result.outTradeNo, {
+          amountFen: result.totalFee,
           transactionId: result.transactionId,
           paidAt: result.paidAt.getTime(),
           payerOpenId: result.openId ?? null,
           now: at,
         })
-        if (!marked) return false
+        if (!marked) return undefined
+        // Read under our own update, so it is the row as it commits.
+        const order = await txOrders.findByOutTradeNo(result.outTradeNo)
+        if (order === undefined) throw new OrderVanishedError(`order ${result.outTradeNo} vanished`)
         if (order.credits !== 0) await txUsers.addCredits(order.user_id, order.credits, at)
         await txUsers.extendMembership(order.user_id, order.member_days, at)
-        const user = await txUsers.findById(order.user_id)
-        if (user === undefined)
-          throw new OrderVanishedError(`owner of ${order.out_trade_no} vanished`)
-        await txLedger.insert({
+        // balance_after is read by the insert itself, after our credit update holds the user's row.
+        const inserted = await txLedger.insertWithCurrentBalance({
           userId: order.user_id,
           delta: order.credits,
-          balanceAfter: user.credits,
           reason: 'purchase',
           ref: order.out_trade_no,
           idempotencyKey: purchaseKey(order.out_trade_no),
           now: at,
         })
-        return true
+        if (!inserted) throw new OrderVanishedError(`owner of ${order.out_trade_no} vanished`)
+        return order
       })
     } catch (error) {
       // The ledger row for this order already exists: it was paid concurrently; nothing moved.
       if (!isUniqueViolation(error)) throw error
-      changed = false
+      paid = undefined
     }
-    const updated = await mustFind(order.out_trade_no)
-    if (changed) deps.onPaid?.(updated, source)
-    return { order: updated, changed }
+    if (paid !== undefined) {
+      deps.onPaid?.(paid, source)
+      return { order: paid, changed: true }
+    }
+    // The guard matched nothing: an unknown order, another amount, or paid already (maybe just now).
+    const order = await orders.findByOutTradeNo(result.outTradeNo)
+    if (order === undefined) throw new AppErrors.ORDER_NOT_FOUND()
+    if (result.totalFee !== order.amount_fen) throw new AppErrors.ORDER_AMOUNT_MISMATCH()
+    return { order, changed: false }
   }
 
   /** Asks WeChat Pay about an order and records a SUCCESS through `recordPayment`. */

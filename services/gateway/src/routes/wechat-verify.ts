@@ -76,6 +76,8 @@ export function wechatVerifyRoutes(
   const queryTtlS = 2 * pushMaxAgeS + 1
   useXmlBodies(app)
 
+  // On a listening server this GET is answered by wechat-verify-fast.ts (tested against this route):
+  // a change here must be made there too.
   app.get(WECHAT_VERIFY_PATH, async (request, reply) => {
     const signature = queryString(request.query, 'signature')
     const timestamp = queryString(request.query, 'timestamp')
