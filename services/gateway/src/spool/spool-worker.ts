@@ -34,7 +34,9 @@ export interface SpoolWorker<T> {
   stop(): Promise<void>
 }
 
-const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000 }
+// Capped at 10 s: a spooled scan is a user waiting on a login page, so once app is back it should be
+// delivered within seconds; one attempt per user every 10 s is no load on an app that is down.
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 10_000 }
 
 export function createSpoolWorker<T>(options: SpoolWorkerOptions<T>): SpoolWorker<T> {
   const {
