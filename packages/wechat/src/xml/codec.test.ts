@@ -269,3 +269,17 @@ test('accepts names with colons, dots, dashes and non-ASCII letters', () => {
     中文: '2',
   })
 })
+
+test('reads names that start in ASCII and go on in other letters, and refuses bad first characters', () => {
+  // The ASCII loop must hand over to the full XML name classes mid-name, not stop at `é` or `·`.
+  assert.deepEqual(parseXml('<xml><café>1</café><a·b>2</a·b><_9>3</_9></xml>'), {
+    café: '1',
+    'a·b': '2',
+    _9: '3',
+  })
+  for (const bad of ['<xml><9a>1</9a></xml>', '<xml><-a>1</-a></xml>', '<xml><·a>1</·a></xml>']) {
+    assertCode(() => parseXml(bad), 'XML_INVALID')
+  }
+  // A name may end at the document's end only in a malformed document.
+  assertCode(() => parseXml('<xml><a'), 'XML_INVALID')
+})
