@@ -58,7 +58,7 @@ export function machineInfo(root: string, mariadbVersion: string): MachineInfo {
       kysely: packageVersion(root, 'kysely'),
       jose: packageVersion(root, 'jose'),
       'wechat (node-webot)': packageVersion(root, 'wechat'),
-      tsx: packageVersion(root, 'tsx'),
+      esbuild: packageVersion(root, 'esbuild'),
     },
     commit: commit + (dirty === '' ? '' : ' + uncommitted changes'),
   }

@@ -34,11 +34,17 @@ import { runBarePayLoop } from './baselines/bare-pay-loop-runner.js'
 import { monotonicUs, summarizeCpuProfiles } from './report/cpu-profile-summary.js'
 import type { ProfileWindow } from './report/cpu-profile-summary.js'
 import { renderResults, replaceResultsBlock } from './report/benchmarks-report.js'
+import { npmScriptNodeArgs } from '../scripts/npm-script-command.js'
 import type { BenchReport, PairResult, ScalingRow } from './report/benchmarks-report.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DOC = join(ROOT, 'docs', 'benchmarks.md')
 const ALL_CPUS = `0-${cpus().length - 1}`
+/** Baselines run the way our services run (one bundled module, no loader thread), so neither side carries tsx. */
+const launched = (entry: string): string[] => [
+  join(ROOT, 'scripts', 'launch.mjs'),
+  join(ROOT, entry),
+]
 const REPLY_TEXT = 'Thanks for your message. We will get back to you soon.'
 
 const settings: BenchSettings = benchSettings(process.env)
@@ -190,7 +196,7 @@ async function withServerCpu(
 
 async function startServer(
   name: string,
-  args: string[],
+  nodeArgs: string[],
   env: Record<string, string>,
   readyUrl: string,
 ): Promise<ManagedProcess> {
@@ -199,7 +205,7 @@ async function startServer(
     : []
   const started = await startManagedProcess({
     name,
-    args: [...profileArgs, '--import', 'tsx', ...args],
+    args: [...profileArgs, ...nodeArgs],
     env: {
       ...baseEnv(),
       ...env,
@@ -348,13 +354,13 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
   log('starting app and gateway')
   const app = await startServer(
     'app',
-    ['services/app/src/server.ts'],
+    npmScriptNodeArgs('start:app'),
     appEnv,
     `${appOrigin}/readyz`,
   )
   const gateway = await startServer(
     'gateway',
-    ['services/gateway/src/server.ts'],
+    npmScriptNodeArgs('start:gateway'),
     gatewayEnv,
     `${gatewayOrigin}/readyz`,
   )
@@ -384,7 +390,7 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
     const bareOrigin = `http://127.0.0.1:${barePort}`
     const bare = await startServer(
       'bare-verify',
-      ['bench/baselines/bare-verify-server.ts'],
+      launched('bench/baselines/bare-verify-server.ts'),
       { PORT: String(barePort), WECHAT_TOKEN: keys.token },
       `${bareOrigin}/healthz`,
     )
@@ -436,7 +442,7 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
     const peerOrigin = `http://127.0.0.1:${peerPort}`
     const peer = await startServer(
       'wechat-peer',
-      ['bench/baselines/wechat-peer-server.ts'],
+      launched('bench/baselines/wechat-peer-server.ts'),
       {
         PORT: String(peerPort),
         WECHAT_TOKEN: keys.token,
@@ -501,7 +507,7 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
     const bareOrigin = `http://127.0.0.1:${barePort}`
     const bare = await startServer(
       'bare-credits',
-      ['bench/baselines/bare-credits-server.ts'],
+      launched('bench/baselines/bare-credits-server.ts'),
       { PORT: String(barePort), JWT_SECRET: jwtSecret, ...mysqlEnv, MYSQL_DATABASE: dbName },
       `${bareOrigin}/healthz`,
     )
@@ -620,7 +626,7 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
     log('  bare mysql2 loop')
     // The bare loop's own database gets app's schema the way users create it (`npm run migrate`).
     const migrated = await runToCompletion({
-      args: ['--import', 'tsx', 'services/app/src/migrate.ts'],
+      args: npmScriptNodeArgs('migrate'),
       env: { ...baseEnv(), ...appEnv, MYSQL_DATABASE: bareDbName },
       cwd: ROOT,
     })

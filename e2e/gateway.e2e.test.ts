@@ -11,6 +11,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSimulator } from '@wxgate/simulator'
 import type { Simulator } from '@wxgate/simulator'
+import { npmScriptNodeArgs } from '../scripts/npm-script-command.js'
+import type { ServiceScript } from '../scripts/npm-script-command.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const APP_ID = 'wx5e2e0000000000aa'
@@ -38,13 +40,13 @@ interface Service {
   stop(): Promise<number | null>
 }
 
-/** Starts `node --import tsx <entry>` from the repository root with only the given environment. */
+/** Starts a service as its npm script does, from the repository root with only the given environment. */
 async function startService(
-  entry: string,
+  script: ServiceScript,
   env: Record<string, string>,
   healthUrl: string,
 ): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, npmScriptNodeArgs(script), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +75,7 @@ async function startService(
     await sleep(50)
   }
   await service.stop()
-  throw new Error(`${entry} did not start:\n${output.join('')}`)
+  throw new Error(`${script} did not start:\n${output.join('')}`)
 }
 
 async function until<T>(
@@ -167,9 +169,9 @@ describe('gateway end to end', () => {
       WECHAT_OPEN_BASE_URL: sim.baseUrl,
       WECHAT_MP_BASE_URL: sim.baseUrl,
     }
-    app = await startService('services/app/src/server.ts', appEnv, `${appUrl}/healthz`)
+    app = await startService('start:app', appEnv, `${appUrl}/healthz`)
     gateway = await startService(
-      'services/gateway/src/server.ts',
+      'start:gateway',
       {
         GATEWAY_HOST: '127.0.0.1',
         GATEWAY_PORT: String(gatewayPort),
@@ -330,7 +332,7 @@ describe('gateway end to end', () => {
     const paid = await sim.phone.pay(outTradeNo, { openId: 'o-e2e-outage-payer' })
     assert.equal(paid.notification?.ok, false, 'FAIL while app is down, so WeChat retries')
 
-    app = await startService('services/app/src/server.ts', appEnv, `${appUrl}/healthz`)
+    app = await startService('start:app', appEnv, `${appUrl}/healthz`)
     const login = await until(
       'the spooled scan to reach app',
       async () => {

@@ -112,7 +112,7 @@ const base = {
 const specs: ServiceSpec[] = [
   {
     name: 'simulator',
-    script: 'simulator/src/server.ts',
+    script: 'simulator',
     port: ports.simulator,
     readyPath: '/_sim/state',
     env: {
@@ -132,7 +132,7 @@ const specs: ServiceSpec[] = [
   },
   {
     name: 'app',
-    script: 'services/app/src/server.ts',
+    script: 'start:app',
     port: ports.app,
     readyPath: '/readyz',
     env: {
@@ -161,7 +161,7 @@ const specs: ServiceSpec[] = [
   },
   {
     name: 'gateway',
-    script: 'services/gateway/src/server.ts',
+    script: 'start:gateway',
     port: ports.gateway,
     readyPath: '/readyz',
     env: {

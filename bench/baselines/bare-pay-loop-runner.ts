@@ -4,6 +4,8 @@ import type { LoadResult } from '../load/wrk.js'
 import { runToCompletion } from '../processes/managed-process.js'
 
 const LOOP = fileURLToPath(new URL('./bare-pay-loop.ts', import.meta.url))
+/** Started the way our services start: one bundled module, no loader thread. */
+const LAUNCH = fileURLToPath(new URL('../../scripts/launch.mjs', import.meta.url))
 const PREFIX = 'BARE_RESULT '
 
 export interface BarePayLoopOptions {
@@ -21,7 +23,7 @@ export async function runBarePayLoop(
   options: BarePayLoopOptions,
 ): Promise<LoadResult & { exhausted: boolean }> {
   const { code, output } = await runToCompletion({
-    args: ['--import', 'tsx', LOOP],
+    args: [LAUNCH, LOOP],
     env: {
       ...options.env,
       CONCURRENCY: String(options.concurrency),

@@ -88,9 +88,9 @@ export function renderResults(report: BenchReport): string {
     '|---|---|',
     `| command | \`${settings.quick ? 'BENCH_QUICK=1 ' : ''}npm run bench\` (${seconds} s end to end) |`,
     `| machine | ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel} |`,
-    `| runtime | Node ${machine.node} (TypeScript through tsx ${machine.versions.tsx ?? '?'}) |`,
+    `| runtime | Node ${machine.node} (every server's TypeScript bundled at start by esbuild ${machine.versions.esbuild ?? '?'}, \`scripts/launch.mjs\`) |`,
     `| versions | ${Object.entries(machine.versions)
-      .filter(([name]) => name !== 'tsx')
+      .filter(([name]) => name !== 'esbuild')
       .map(([name, v]) => `${name} ${v}`)
       .join(', ')} |`,
     `| code | ${machine.commit} |`,

@@ -13,6 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createConnection } from 'mysql2/promise'
 import { createSimulator } from '@wxgate/simulator'
 import type { Simulator } from '@wxgate/simulator'
+import { npmScriptNodeArgs } from '../../scripts/npm-script-command.js'
+import type { ServiceScript } from '../../scripts/npm-script-command.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const NGINX_TEMPLATE = join(REPO_ROOT, 'deploy', 'nginx', 'wxgate.conf.template')
@@ -253,7 +255,7 @@ export interface ServiceProcess {
   readonly lastExit: number | string | undefined
   /** How many times the process was started. */
   readonly starts: number
-  /** Spawns `node --import tsx <script>` in the repository root and waits for `readyPath` to answer 200. */
+  /** Spawns a service as its npm script does, in the repository root, and waits for `readyPath` to answer 200. */
   start(options?: { readyPath?: string; timeoutMs?: number }): Promise<void>
   /** SIGTERM, as an operator stops it; resolves with the exit code. */
   stop(timeoutMs?: number): Promise<number | string | undefined>
@@ -280,7 +282,7 @@ async function tail(file: string, lines = 40): Promise<string> {
 
 export function defineService(options: {
   name: string
-  script: string
+  script: ServiceScript
   port: number
   env: Record<string, string>
   logDir: string
@@ -309,7 +311,7 @@ export function defineService(options: {
     async start({ readyPath = '/readyz', timeoutMs = 30_000 } = {}) {
       if (child !== undefined) throw new Error(`${name} is already running`)
       const fd = openSync(logFile, 'a')
-      const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+      const proc = spawn(process.execPath, npmScriptNodeArgs(script), {
         cwd: REPO_ROOT,
         env: { ...baseEnv(), ...service.env },
         stdio: ['ignore', fd, fd],
@@ -540,7 +542,7 @@ export async function startTopology(options: StartTopologyOptions = {}): Promise
       apps.push(
         defineService({
           name: `app-${i}`,
-          script: 'services/app/src/server.ts',
+          script: 'start:app',
           port,
           env: appEnv(port, i === 1),
           logDir: dir,
@@ -561,7 +563,7 @@ export async function startTopology(options: StartTopologyOptions = {}): Promise
       gateways.push(
         defineService({
           name: `gateway-${i}`,
-          script: 'services/gateway/src/server.ts',
+          script: 'start:gateway',
           port,
           env: {
             GATEWAY_HOST: '127.0.0.1',
@@ -615,7 +617,7 @@ export async function startTopology(options: StartTopologyOptions = {}): Promise
         const port = await freePort()
         const app = defineService({
           name,
-          script: 'services/app/src/server.ts',
+          script: 'start:app',
           port,
           env: { ...appEnv(port, false), ...env },
           logDir: dir,

@@ -1,14 +1,16 @@
-// One service of the all-in-one as a child process: `node --import tsx <server.ts>`, its lines prefixed.
+// One service of the all-in-one as a child process, started as its npm script starts it, its lines prefixed.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import { npmScriptNodeArgs } from '../npm-script-command.js'
+import type { ServiceScript } from '../npm-script-command.js'
 import { createLogFormatter } from './log-lines.js'
 
 export interface ServiceSpec {
   name: string
-  /** The server's entry, relative to `cwd`, run exactly as `npm run start:*` runs it. */
-  script: string
+  /** The package.json script that starts it; its `node …` arguments are used, without npm in between. */
+  script: ServiceScript
   env: NodeJS.ProcessEnv
   port: number
   /** Answers 200 once the service can take traffic. */
@@ -43,7 +45,7 @@ export function startService(
   index: number,
   options: StartOptions,
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.script], {
+  const child = spawn(process.execPath, npmScriptNodeArgs(spec.script), {
     cwd: options.cwd,
     env: spec.env,
     stdio: ['ignore', 'pipe', 'pipe'],

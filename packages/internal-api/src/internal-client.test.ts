@@ -131,6 +131,46 @@ describe('createInternalClient', () => {
     }
   })
 
+  it('opens at most maxConnections sockets; further calls wait for one and all complete', async () => {
+    const open: ServerResponse[] = []
+    // Each answer takes 20 ms, so with two sockets four of the six calls must wait for one.
+    handler = (_seen, res) => {
+      open.push(res)
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end('{}')
+      }, 20)
+    }
+    const client = createInternalClient({
+      baseUrl,
+      secret: SECRET,
+      timeoutMs: 2000,
+      maxConnections: 2,
+    })
+    try {
+      const before = seen.length
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          client.consumeCredits({
+            openid: `o${i}`,
+            amount: 1,
+            reason: 'r',
+            idempotency_key: `k${i}`,
+          }),
+        ),
+      )
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200, 200, 200, 200],
+      )
+      const ports = new Set(seen.slice(before).map((c) => c.remotePort))
+      assert.equal(ports.size, 2, `sockets used: ${[...ports].join(', ')}`)
+      assert.equal(open.length, 6)
+    } finally {
+      await client.close()
+    }
+  })
+
   it('signs a base path that is part of baseUrl', async () => {
     handler = json(200, {})
     const client = createInternalClient({

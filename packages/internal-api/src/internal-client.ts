@@ -1,8 +1,13 @@
 // The typed gateway→app client: signs every call, keeps connections alive, maps only transport failures to errors.
-import { Agent, request } from 'undici'
-import type { Dispatcher } from 'undici'
+//
+// Over node:http's keep-alive Agent, not undici (the stack's default for outbound HTTP, which app
+// uses to call WeChat): this client is the gateway's only outbound traffic, one small JSON call to
+// app, and undici's module graph alone is ~20 MiB of RSS (docs/benchmarks.md: idle gateway RSS with
+// and without it) against a 100 MiB budget, while node:http is already loaded by the server.
+import * as http from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import { InternalApiUnreachableError } from './errors.js'
-import { INTERNAL_ROUTES } from './internal-schemas.js'
+import { INTERNAL_ROUTES } from './internal-routes.js'
 import type {
   BindingBody,
   CreateOrUpdateUserBody,
@@ -30,8 +35,12 @@ export interface InternalClientOptions {
   baseUrl: string
   secret: InternalSecret
   timeoutMs: number
-  /** Default: a keep-alive Agent owned (and closed) by the client. */
-  dispatcher?: Dispatcher
+  /**
+   * Sockets the client opens to app at most (default 32); further calls wait in the client.
+   * app answers from a database pool of 10, so more sockets only move the queue into app, where each
+   * waiting request holds a socket and a request's worth of memory on both sides.
+   */
+  maxConnections?: number
   /** Unix-seconds clock for the signature; default now. */
   now?: () => number
   nonce?: () => string
@@ -48,8 +57,24 @@ export interface InternalClient {
   consumeCredits(body: CreditsConsumeBody, options?: InternalCallOptions): Promise<InternalResponse>
   /** GET app's `/readyz` (unsigned). */
   ready(options?: InternalCallOptions): Promise<InternalResponse>
-  /** Closes the client's own Agent; a dispatcher passed in is left to its owner. */
+  /** Closes the client's sockets; calls still in flight fail as unreachable. */
   close(): Promise<void>
+}
+
+const DEFAULT_MAX_CONNECTIONS = 32
+/**
+ * An idle socket is closed after this long: well under app's keep-alive timeout (Fastify's 72 s), so
+ * app never closes a socket at the moment the client reuses it.
+ */
+const IDLE_SOCKET_MS = 10_000
+
+/** What the client uses of node:http, which node:https has too. */
+type Transport = Pick<typeof http, 'request' | 'Agent'>
+
+interface Exchange {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
 }
 
 export function createInternalClient(options: InternalClientOptions): InternalClient {
@@ -57,14 +82,21 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new TypeError('baseUrl must be an http or https URL')
   }
-  const origin = base.origin
   // A base path (`http://app/prefix`) is part of what gets signed.
   const basePath = base.pathname.replace(/\/+$/, '')
-  const ownAgent =
-    options.dispatcher === undefined
-      ? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
-      : undefined
-  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent)
+  // https only when app is reached over TLS; loaded on demand so a plain-HTTP gateway never loads tls.
+  const transport: Transport =
+    base.protocol === 'https:' ? process.getBuiltinModule('node:https') : http
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  const agent = new transport.Agent({
+    keepAlive: true,
+    maxSockets: maxConnections,
+    maxFreeSockets: maxConnections,
+    // Node's Agent destroys a free socket when this fires; calls in flight have their own timer below.
+    timeout: IDLE_SOCKET_MS,
+    // The most recently used socket first, so sockets beyond the current load go idle and close.
+    scheduling: 'lifo',
+  })
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
 
   async function send(
@@ -104,17 +136,17 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         ? timeout.signal
         : AbortSignal.any([timeout.signal, callOptions.signal])
     try {
-      const response = await request(`${origin}${pathAndQuery}`, {
+      const response = await exchange(transport, agent, {
+        origin: base,
         method,
+        path: pathAndQuery,
         headers,
         body,
         signal,
-        dispatcher,
       })
-      const text = await response.body.text()
       return {
-        status: response.statusCode,
-        body: parseBody(text, response.headers['content-type']),
+        status: response.status,
+        body: parseBody(response.text, response.headers['content-type']),
       }
     } catch (error) {
       const timedOut = timeout.signal.aborted
@@ -144,10 +176,59 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     updateOrder: call<OrderUpdateBody>('updateOrder'),
     consumeCredits: call<CreditsConsumeBody>('consumeCredits'),
     ready: (callOptions = {}) => send('GET', '/readyz', undefined, callOptions, false),
-    close: async () => {
-      if (ownAgent !== undefined) await ownAgent.close()
+    close: () => {
+      agent.destroy()
+      return Promise.resolve()
     },
   }
+}
+
+/** One request and its whole answer; rejects on any transport failure, including `signal`. */
+function exchange(
+  transport: Transport,
+  agent: http.Agent,
+  call: {
+    origin: URL
+    method: string
+    path: string
+    headers: Record<string, string>
+    body: Buffer | undefined
+    signal: AbortSignal
+  },
+): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const request = transport.request({
+      protocol: call.origin.protocol,
+      hostname: call.origin.hostname,
+      port: call.origin.port,
+      method: call.method,
+      path: call.path,
+      headers:
+        call.body === undefined
+          ? call.headers
+          : { ...call.headers, 'content-length': String(call.body.length) },
+      agent,
+      signal: call.signal,
+    })
+    request.once('error', reject)
+    request.once('response', (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.once('error', reject)
+      response.once('end', () => {
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        })
+      })
+      // Cut off mid-body (app gone, or the signal): no 'end' follows.
+      response.once('close', () => {
+        if (!response.complete) reject(new Error('the answer was cut off'))
+      })
+    })
+    request.end(call.body)
+  })
 }
 
 function parseBody(text: string, contentType: string | string[] | undefined): unknown {

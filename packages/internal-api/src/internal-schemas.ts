@@ -2,16 +2,8 @@
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 
-/** Paths and methods of the five internal calls. */
-export const INTERNAL_ROUTES = {
-  createOrUpdateUser: { method: 'POST', path: '/api/v1/internal/user/create-or-update' },
-  createBinding: { method: 'POST', path: '/api/v1/internal/binding/create' },
-  updateBinding: { method: 'PUT', path: '/api/v1/internal/binding/update' },
-  updateOrder: { method: 'PUT', path: '/api/v1/internal/payment/order/update' },
-  consumeCredits: { method: 'POST', path: '/api/v1/internal/credits/consume' },
-} as const
-
-export type InternalRouteName = keyof typeof INTERNAL_ROUTES
+export { INTERNAL_ROUTES } from './internal-routes.js'
+export type { InternalRouteName } from './internal-routes.js'
 
 const OpenId = Type.String({ minLength: 1, maxLength: 64 })
 /** unix seconds, as WeChat's CreateTime */

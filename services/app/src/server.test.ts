@@ -9,9 +9,10 @@ import SQLite from 'better-sqlite3'
 import { TEST_ENV } from './testing/test-config.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-// As `npm run start:app` does: node with tsx's loader (the tsx CLI relays signals with a 30 ms
-// grace and then SIGKILLs, which would defeat the drain under load).
-const nodeArgs = (script: string) => ['--import', import.meta.resolve('tsx'), join(here, script)]
+// As `npm run start:app` does: node running the repository's launcher (not the tsx CLI, which relays
+// signals with a 30 ms grace and then SIGKILLs, which would defeat the drain under load).
+const LAUNCH = join(here, '..', '..', '..', 'scripts', 'launch.mjs')
+const nodeArgs = (script: string) => [LAUNCH, join(here, script)]
 const { SQLITE_PATH: _memory, LOG_LEVEL: _silent, ...REQUIRED } = TEST_ENV
 
 /** Environment with only the required variables (plus a temp database and a free port). */

@@ -9,15 +9,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
-// Resolved here so the child can run in a temp directory (no stray .env is read there).
-const TSX = import.meta.resolve('tsx')
+// As `npm run start:gateway` runs it: the repository's launcher, by absolute path so the child can run
+// in a temp directory (no stray .env is read there).
+const LAUNCH = fileURLToPath(new URL('../../../scripts/launch.mjs', import.meta.url))
 const dirs: string[] = []
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
 function run(env: Record<string, string>, cwd: string, onOutput?: (text: string) => void) {
-  const child = spawn(process.execPath, ['--import', TSX, SERVER], {
+  const child = spawn(process.execPath, [LAUNCH, SERVER], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

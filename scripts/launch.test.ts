@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const LAUNCH = fileURLToPath(new URL('./launch.mjs', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const { bundleEntry } = (await import(LAUNCH)) as {
+  bundleEntry: (entry: string) => Promise<string>
+}
+
+// Inside the repository, so the fixtures resolve `@wxgate/*` and node_modules as a service does.
+let dir = ''
+before(async () => {
+  await mkdir(join(ROOT, 'node_modules', '.cache'), { recursive: true })
+  dir = await mkdtemp(join(ROOT, 'node_modules', '.cache', 'launch-test-'))
+})
+after(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+function run(entry: string, ...args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [LAUNCH, entry, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.once('exit', (code) => resolve({ code, out }))
+  })
+}
+
+test('runs a TypeScript entry with our packages bundled in and third-party packages imported', async () => {
+  const entry = join(dir, 'entry.ts')
+  await writeFile(join(dir, 'helper.ts'), `export const twice = (n: number): number => n * 2\n`)
+  await writeFile(
+    entry,
+    [
+      `import { twice } from './helper.js'`,
+      `import { verifyUrlSignature } from '@wxgate/wechat'`,
+      `import { z } from 'zod'`,
+      `const port: number = z.coerce.number().parse(process.argv[2])`,
+      `console.log(JSON.stringify({ argv1: process.argv[1], twice: twice(port), signed: typeof verifyUrlSignature }))`,
+    ].join('\n'),
+  )
+  const { code, out } = await run(entry, '21')
+  assert.equal(code, 0, out)
+  assert.deepEqual(JSON.parse(out), { argv1: entry, twice: 42, signed: 'function' })
+
+  const bundled = await readFile(await bundleEntry(entry), 'utf8')
+  assert.match(bundled, /from "zod"/, 'third-party packages stay imports')
+  assert.doesNotMatch(bundled, /from "@wxgate\/wechat"/, 'workspace packages are bundled in')
+})
+
+test('the same code gives the same module; a change gives a new one', async () => {
+  const entry = join(dir, 'stable.ts')
+  await writeFile(entry, `export const answer: number = 1\n`)
+  const first = await bundleEntry(entry)
+  assert.equal(await bundleEntry(entry), first)
+  await writeFile(entry, `export const answer: number = 2\n`)
+  assert.notEqual(await bundleEntry(entry), first)
+})
+
+test('stack traces name the TypeScript source and line', async () => {
+  const entry = join(dir, 'throws.ts')
+  await writeFile(
+    entry,
+    `type T = { a: number }\n\nconst t: T = { a: 1 }\nthrow new Error('boom ' + String(t.a))\n`,
+  )
+  const { code, out } = await run(entry)
+  assert.equal(code, 1)
+  assert.match(out, /Error: boom 1/)
+  assert.match(out, /throws\.ts:4/)
+})
+
+test('several processes starting the same new entry at once all run it', async () => {
+  const entry = join(dir, 'together.ts')
+  await writeFile(entry, `console.log('ran ' + String(process.pid > 0))\n`)
+  const results = await Promise.all([run(entry), run(entry), run(entry), run(entry)])
+  for (const { code, out } of results) {
+    assert.equal(code, 0, out)
+    assert.equal(out.trim(), 'ran true')
+  }
+})
+
+test('--prepare writes the bundle a later start finds, and runs nothing', async () => {
+  const entry = join(dir, 'prepared.ts')
+  await writeFile(entry, `console.log('ran')\n`)
+  const prepared = await run('--prepare', entry)
+  assert.equal(prepared.code, 0, prepared.out)
+  assert.doesNotMatch(prepared.out, /ran/)
+  assert.equal(join(ROOT, prepared.out.trim()), await bundleEntry(entry))
+})
+
+test('without an entry it says how to use it', async () => {
+  const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [LAUNCH], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let out = ''
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.once('exit', (code) => resolve({ code, out }))
+  })
+  assert.equal(result.code, 2)
+  assert.match(result.out, /usage: node scripts\/launch\.mjs/)
+})
