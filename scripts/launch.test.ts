@@ -4,12 +4,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { bundleEntry } from './launch.mjs'
 
 const LAUNCH = fileURLToPath(new URL('./launch.mjs', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const { bundleEntry } = (await import(LAUNCH)) as {
-  bundleEntry: (entry: string) => Promise<string>
-}
 
 // Inside the repository, so the fixtures resolve `@wxgate/*` and node_modules as a service does.
 let dir = ''

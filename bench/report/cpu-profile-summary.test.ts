@@ -1,7 +1,10 @@
 // Tests of the profile summary: who owns a frame, and only the samples of the measured window count.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { frameOwner, summarizeProfile } from './cpu-profile-summary.js'
+import { readFile } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
+import { frameOwner, sourceMapResolver, summarizeProfile } from './cpu-profile-summary.js'
+import { bundleEntry } from '../../scripts/launch.mjs'
 
 describe('cpu profile summary', () => {
   it('names the package, workspace or runtime a frame belongs to', () => {
@@ -42,5 +45,24 @@ describe('cpu profile summary', () => {
     const window = summarizeProfile(profile, { label: 'w', startUs: 1015, endUs: 1035 })
     assert.match(window, /Samples: 2\./)
     assert.match(window, /\| 100\.0 % \| `services\/gateway` \|/)
+  })
+
+  it('names the TypeScript file and line of a frame in a bundled service', async () => {
+    const bundle = await bundleEntry('services/gateway/src/server.ts')
+    const lines = (await readFile(bundle, 'utf8')).split('\n')
+    // The bundle's line where the gateway's XML scanner reads a name (0-based, as V8 reports lines).
+    const line = lines.findIndex(
+      (text) => text.includes('private name()') || /^\s+name\(\) \{/.test(text),
+    )
+    assert.ok(line > 0, 'the scanner is in the bundle')
+    const url = pathToFileURL(bundle).href
+    const frame = sourceMapResolver()(url, line, 2)
+    assert.match(frame.url, /\/packages\/wechat\/src\/xml\/codec\.ts$/)
+    assert.equal(frameOwner(frame.url, 'name'), 'packages/wechat')
+    // Anything else is left as it is.
+    assert.deepEqual(sourceMapResolver()('node:internal/crypto/hash', 7, 1), {
+      url: 'node:internal/crypto/hash',
+      lineNumber: 7,
+    })
   })
 })

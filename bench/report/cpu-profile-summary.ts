@@ -1,10 +1,13 @@
 // summarizeCpuProfiles: the self time of V8 .cpuprofile files by function and by package, as markdown.
+import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { SourceMap } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 interface ProfileNode {
   id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number }
   hitCount?: number
 }
 interface CpuProfile {
@@ -37,7 +40,43 @@ export function frameOwner(url: string, functionName: string): string {
   return url
 }
 
-export function summarizeProfile(profile: CpuProfile, window?: ProfileWindow, top = 25): string {
+/** A frame's place in the source: for a bundled service, the TypeScript file and line it came from. */
+export type FrameResolver = (
+  url: string,
+  lineNumber: number,
+  columnNumber: number,
+) => { url: string; lineNumber: number }
+
+/**
+ * Services run as one bundle (scripts/launch.mjs), so their frames point into
+ * node_modules/.cache/wxgate/…/server.mjs; the bundle's source map says which .ts file and line.
+ */
+export function sourceMapResolver(): FrameResolver {
+  const maps = new Map<string, SourceMap | undefined>()
+  return (url, lineNumber, columnNumber) => {
+    if (!url.includes('/node_modules/.cache/wxgate/')) return { url, lineNumber }
+    const path = url.startsWith('file:') ? fileURLToPath(url) : url
+    if (!maps.has(path)) {
+      let map: SourceMap | undefined
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')) as never)
+      } catch {
+        map = undefined
+      }
+      maps.set(path, map)
+    }
+    const entry = maps.get(path)?.findEntry(lineNumber, columnNumber)
+    if (entry === undefined || !('originalSource' in entry)) return { url, lineNumber }
+    return { url: resolve(dirname(path), entry.originalSource), lineNumber: entry.originalLine }
+  }
+}
+
+export function summarizeProfile(
+  profile: CpuProfile,
+  window?: ProfileWindow,
+  top = 25,
+  resolveFrame: FrameResolver = (url, lineNumber) => ({ url, lineNumber }),
+): string {
   const selfByNode = new Map<number, number>()
   const samples = profile.samples ?? []
   const deltas = profile.timeDeltas ?? []
@@ -54,8 +93,16 @@ export function summarizeProfile(profile: CpuProfile, window?: ProfileWindow, to
   for (const node of profile.nodes) {
     const self = selfByNode.get(node.id) ?? 0
     if (self === 0) continue
-    const { functionName, url, lineNumber } = node.callFrame
-    const short = url.replace(/^file:\/\/.*?\/(node_modules|packages|services|simulator)\//, '$1/')
+    const { functionName } = node.callFrame
+    const { url, lineNumber } = resolveFrame(
+      node.callFrame.url,
+      node.callFrame.lineNumber,
+      node.callFrame.columnNumber ?? 0,
+    )
+    const short = url.replace(
+      /^(?:file:\/\/)?.*?\/(node_modules|packages|services|simulator)\//,
+      '$1/',
+    )
     const fn = `${functionName || '(anonymous)'} ${short === '' ? '' : `${short}:${lineNumber + 1}`}`
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + self)
     const owner = frameOwner(url, functionName)
@@ -86,6 +133,7 @@ export async function summarizeCpuProfiles(
   windows: readonly ProfileWindow[],
 ): Promise<string> {
   const parts: string[] = []
+  const resolveFrame = sourceMapResolver()
   for (const { name, dir } of targets) {
     let files: string[]
     try {
@@ -96,10 +144,12 @@ export async function summarizeCpuProfiles(
     }
     for (const file of files) {
       const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile
-      // Worker threads (tsx's loader) write their own files; only the main thread serves requests.
+      // Worker threads write their own files; only the main thread serves requests.
       if (!/\.0\.001\.cpuprofile$/.test(file)) continue
       for (const window of windows) {
-        parts.push(`##### ${name} during ${window.label}\n\n${summarizeProfile(profile, window)}`)
+        parts.push(
+          `##### ${name} during ${window.label}\n\n${summarizeProfile(profile, window, 25, resolveFrame)}`,
+        )
       }
     }
   }

@@ -378,7 +378,7 @@ test('errors carry the official WeChat codes and no secret material', () => {
   }
 })
 
-test('the strict base64 check accepts exactly what the former regex accepted', () => {
+test('the strict base64 check accepts what the former regex accepted, in canonical form only', () => {
   const regex = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
   const cases = [
     '',
@@ -390,6 +390,10 @@ test('the strict base64 check accepts exactly what the former regex accepted', (
     'QUJDQUJD',
     'QUJD=',
     'QUJDQ===',
+    // Stray bits after the last byte: Node would decode `QR==` as `QQ==`; the former regex took it.
+    'QR==',
+    'QUJDQR==',
+    'QUJDQUJ=',
   ]
   cases.push('QUJD\n', 'QUJ-QUJD', 'QUJ_QUJD', 'QUJDQU=I', 'QUJD QUJD', '=QUJDQUJ', 'QUJDQUJ\u00e9')
   const alphabet = 'ABZaz09+/=-_ \n.\u00e9\u4e2d'
@@ -403,11 +407,17 @@ test('the strict base64 check accepts exactly what the former regex accepted', (
     cases.push(value)
   }
   let accepted = 0
+  let nonCanonical = 0
   for (const value of cases) {
-    assert.equal(isStrictBase64(value), regex.test(value), JSON.stringify(value))
-    if (regex.test(value)) accepted += 1
+    const canonical = Buffer.from(value, 'base64').toString('base64') === value
+    if (regex.test(value) && !canonical) nonCanonical += 1
+    assert.equal(isStrictBase64(value), regex.test(value) && canonical, JSON.stringify(value))
+    if (isStrictBase64(value)) accepted += 1
   }
   assert.ok(accepted > 100 && accepted < cases.length - 100)
+  assert.ok(nonCanonical >= 2, 'the stray-bit cases were seen')
+  assert.equal(isStrictBase64('QR=='), false)
+  assert.equal(isStrictBase64('QUJDQUI='), true)
 })
 
 test('draws distinct random prefixes across refills of the default random pool', () => {
