@@ -36,7 +36,7 @@ export interface InternalClientOptions {
   secret: InternalSecret
   timeoutMs: number
   /**
-   * Sockets the client opens to app at most (default 32); further calls wait in the client.
+   * Sockets the client opens to app at most (default 16); further calls wait in the client.
    * app answers from a database pool of 10, so more sockets only move the queue into app, where each
    * waiting request holds a socket and a request's worth of memory on both sides.
    */
@@ -61,7 +61,7 @@ export interface InternalClient {
   close(): Promise<void>
 }
 
-const DEFAULT_MAX_CONNECTIONS = 32
+const DEFAULT_MAX_CONNECTIONS = 16
 /**
  * An idle socket is closed after this long: well under app's keep-alive timeout (Fastify's 72 s), so
  * app never closes a socket at the moment the client reuses it.
