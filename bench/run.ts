@@ -584,8 +584,10 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
         durationS: settings.warmupS,
       }),
     )
-    // Enough fresh orders for the measured run: the warm-up's rate, with room to spare.
-    const needed = Math.ceil(warm.requestsPerS * settings.durationS * 1.6) + 1000
+    // Enough fresh orders for the measured run: the best rate seen so far on this path (a warm-up at a
+    // new connection count can run slower than what follows), with room to spare.
+    const rate = Math.max(warm.requestsPerS, lastPayRate)
+    const needed = Math.ceil(rate * settings.durationS * 1.6) + 1000
     log(`  ${connections} connections: preparing ${needed} orders`)
     const orders = await createOrders(appOrigin, users, 'credits_100', needed)
     const file = await requestFile(payNotifications(merchant, orders, new Date()))
