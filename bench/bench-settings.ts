@@ -54,7 +54,7 @@ export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
     verifyPool: 2000,
     pushPool: 5000,
     users: 50,
-    warmupOrders: quick ? 1000 : 2000,
+    warmupOrders: quick ? 3000 : 6000,
     bareOrders: quick ? 40_000 : 150_000,
     loadCpus: pin ? '0' : undefined,
     serverCpus: pin ? '1' : undefined,
