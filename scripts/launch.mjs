@@ -12,16 +12,21 @@
 // so nothing needs building before `npm run start:*` (CONTRACT: no separate build step).
 //
 // The module is written to node_modules/.cache/wxgate/<entry>-<hash of its content>/ with a source
-// map (stack traces name the .ts files), and imported from there: bare imports resolve from
-// node_modules exactly as before. A directory named by content is never rewritten, so several
+// map (stack traces name the .ts files), and imported from there, so its bare imports resolve from the
+// repository's node_modules, where npm hoists every workspace's dependencies; a package that only a
+// workspace's own node_modules holds would not be found, and the build refuses it rather than load
+// another version. A directory named by content is never rewritten, so several
 // processes starting the same service at once (the topology test runs two of each) share it safely,
 // and a bundle prepared at image build time is found, not rewritten, by a service whose user may not
 // write to node_modules.
-// Code that locates files through `import.meta.url` must not be launched this way (the simulator's
-// demo page does; it stays on tsx).
+// `import.meta.url` names the bundle, not the source file: code that finds files next to itself that
+// way must not be launched like this (the simulator's demo page does; it stays on tsx).
+// Entry paths are taken relative to the working directory, as node would take them.
 import { spawnSync } from 'node:child_process'
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { createHash } from 'node:crypto'
+import { existsSync, realpathSync } from 'node:fs'
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { createHash, randomUUID } from 'node:crypto'
+import { isBuiltin } from 'node:module'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -34,10 +39,33 @@ const STALE_AFTER_MS = 10 * 60 * 1000
 const keepPackagesExternal = {
   name: 'keep-packages-external',
   setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@wxgate/') ? undefined : { path: args.path, external: true },
-    )
+    builder.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@wxgate/')) return undefined
+      if (isBuiltin(args.path)) return { path: args.path, external: true }
+      const shadowedIn = nestedInstall(args.path, args.resolveDir)
+      if (shadowedIn !== undefined) {
+        return {
+          errors: [
+            {
+              text: `${args.path} is installed in ${relative(root, shadowedIn)}: the bundle would load the root's copy instead`,
+            },
+          ],
+        }
+      }
+      return { path: args.path, external: true }
+    })
   },
+}
+
+/** A node_modules below the repository root (not the root's own) that holds the imported package. */
+function nestedInstall(specifier, fromDir) {
+  const parts = specifier.split('/')
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+  for (let dir = fromDir; dir.startsWith(`${root}/`); dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(candidate)) return candidate
+  }
+  return undefined
 }
 
 /** Bundles `entry` and returns the path of the module to import. */
@@ -75,9 +103,12 @@ export async function bundleEntry(entry) {
     .slice(0, 16)
   const dir = join(cacheRoot, `${label}-${hash}`)
   const modulePath = join(dir, outName)
-  if (!(await exists(modulePath))) {
+  if (await exists(modulePath)) {
+    // In use again: not stale for the cleanup of other starts (best effort on a read-only cache).
+    await utimes(dir, new Date(), new Date()).catch(() => undefined)
+  } else {
     // Written beside, then renamed into place: a reader sees the whole directory or none of it.
-    const scratch = `${dir}.${process.pid}.tmp`
+    const scratch = `${dir}.${randomUUID()}.tmp`
     await mkdir(scratch, { recursive: true })
     await writeFile(join(scratch, outName), code.contents)
     await writeFile(join(scratch, `${outName}.map`), map.contents)
@@ -102,9 +133,11 @@ async function exists(path) {
 
 async function removeStaleBuilds(label, keep) {
   const now = Date.now()
+  // Exactly this entry's builds (and scratch directories): `<label>-<16 hex>[.<uuid>.tmp]`.
+  const ofThisEntry = new RegExp(`^${label}-[0-9a-f]{16}(\\.[0-9a-f-]{36}\\.tmp)?$`)
   for (const name of await readdir(cacheRoot).catch(() => [])) {
     const path = join(cacheRoot, name)
-    if (path === keep || !name.startsWith(`${label}-`)) continue
+    if (path === keep || !ofThisEntry.test(name)) continue
     const info = await stat(path).catch(() => undefined)
     if (info !== undefined && now - info.mtimeMs > STALE_AFTER_MS) {
       // Best effort: a read-only node_modules (a container's) keeps its one bundle anyway.
@@ -113,17 +146,38 @@ async function removeStaleBuilds(label, keep) {
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Whether node was started on this file (argv[1] keeps a symlinked path; import.meta.url does not). */
+function isMainModule() {
+  if (process.argv[1] === undefined) return false
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+  } catch {
+    return false
+  }
+}
+
+function fail(message) {
+  process.stderr.write(`launch: ${message}\n`)
+  process.exit(1)
+}
+
+if (isMainModule()) {
   const prepareOnly = process.argv[2] === '--prepare'
   if (prepareOnly) process.argv.splice(2, 1)
-  const entry = process.argv[2]
-  if (entry === undefined) {
+  const entryArg = process.argv[2]
+  if (entryArg === undefined) {
     process.stderr.write('usage: node scripts/launch.mjs [--prepare] <entry.ts> [args…]\n')
     process.exit(2)
   }
+  const entry = resolve(entryArg)
   if (prepareOnly) {
     const { stop } = await import('esbuild')
-    const modulePath = await bundleEntry(entry).finally(stop)
+    // esbuild has printed its own errors with file and line by the time this rejects.
+    const modulePath = await bundleEntry(entry)
+      .catch((error) =>
+        fail(`cannot bundle ${entryArg}: ${String(error?.message ?? error).split('\n')[0]}`),
+      )
+      .finally(stop)
     process.stdout.write(`${relative(root, modulePath)}\n`)
     process.exit(0)
   }
@@ -133,10 +187,12 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   })
+  if (built.error !== undefined) fail(`cannot run the bundler: ${built.error.message}`)
+  if (built.signal !== null) fail(`the bundler was killed by ${built.signal}`)
   if (built.status !== 0) process.exit(built.status ?? 1)
   const modulePath = resolve(root, built.stdout.trim())
   // The service sees itself as the program: argv[1] is its entry, as under `node --import tsx`.
-  process.argv.splice(1, 2, resolve(root, entry))
+  process.argv.splice(1, 2, entry)
   process.setSourceMapsEnabled(true)
   await import(pathToFileURL(modulePath).href)
 }

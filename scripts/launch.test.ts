@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { bundleEntry } from './launch.mjs'
@@ -17,17 +18,38 @@ before(async () => {
 })
 after(async () => {
   await rm(dir, { recursive: true, force: true })
+  // The fixtures' bundles too: their cache directories are named after the fixtures' paths.
+  const cache = join(ROOT, 'node_modules', '.cache', 'wxgate')
+  for (const name of await readdir(cache)) {
+    if (name.includes(`_${basename(dir)}_`)) await rm(join(cache, name), { recursive: true })
+  }
 })
 
-function run(entry: string, ...args: string[]): Promise<{ code: number | null; out: string }> {
+function run(
+  entry: string,
+  ...args: string[]
+): Promise<{ code: number | null; out: string; err: string }> {
+  return runWith(LAUNCH, undefined, entry, ...args)
+}
+
+function runWith(
+  launcher: string,
+  cwd: string | undefined,
+  ...args: string[]
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LAUNCH, entry, ...args], {
+    const child = spawn(process.execPath, [launcher, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd === undefined ? {} : { cwd }),
     })
     let out = ''
+    let err = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
-    child.once('exit', (code) => resolve({ code, out }))
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8')
+      err += chunk.toString('utf8')
+    })
+    child.once('exit', (code) => resolve({ code, out, err }))
   })
 }
 
@@ -91,6 +113,34 @@ test('--prepare writes the bundle a later start finds, and runs nothing', async 
   assert.equal(prepared.code, 0, prepared.out)
   assert.doesNotMatch(prepared.out, /ran/)
   assert.equal(join(ROOT, prepared.out.trim()), await bundleEntry(entry))
+})
+
+test("an entry that does not compile stops with esbuild's error and one line, no stack trace", async () => {
+  const entry = join(dir, 'broken.ts')
+  await writeFile(entry, `const x: number = (\n`)
+  const { code, out, err } = await run(entry)
+  assert.equal(code, 1)
+  assert.equal(out, err, 'nothing on stdout')
+  assert.match(err, /broken\.ts:\d+:\d+/, "esbuild's error names the file and line")
+  assert.match(err, /^launch: cannot bundle .*broken\.ts: /m)
+  assert.doesNotMatch(err, /^\s+at /m, 'no stack trace')
+})
+
+test('started through a symlinked path or with a path relative to the working directory, it still runs', async () => {
+  const entry = join(dir, 'where.ts')
+  await writeFile(entry, `console.log('ran from ' + process.argv[1])\n`)
+  const link = join(await mkdtemp(join(tmpdir(), 'launch-link-')), 'repo')
+  await symlink(ROOT, link)
+  try {
+    const viaLink = await runWith(join(link, 'scripts', 'launch.mjs'), undefined, entry)
+    assert.equal(viaLink.code, 0, viaLink.out)
+    assert.equal(viaLink.out.trim(), `ran from ${entry}`)
+    const relativeToCwd = await runWith(LAUNCH, dir, 'where.ts')
+    assert.equal(relativeToCwd.code, 0, relativeToCwd.out)
+    assert.equal(relativeToCwd.out.trim(), `ran from ${entry}`)
+  } finally {
+    await rm(link, { force: true })
+  }
 })
 
 test('without an entry it says how to use it', async () => {

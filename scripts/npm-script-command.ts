@@ -10,8 +10,9 @@ export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '
 export type ServiceScript = 'start:app' | 'start:gateway' | 'migrate' | 'simulator'
 
 /**
- * `exec node scripts/launch.mjs services/app/src/server.ts` → `['/…/scripts/launch.mjs',
- * '/…/services/app/src/server.ts']`: paths made absolute, so the caller may spawn from any directory.
+ * `exec node --flag scripts/launch.mjs services/app/src/server.ts` → `['--flag', '/…/scripts/launch.mjs',
+ * '/…/services/app/src/server.ts']`: file paths made absolute, so the caller may spawn from any
+ * directory. The script is split on spaces: it must not quote arguments.
  */
 export function npmScriptNodeArgs(script: ServiceScript): string[] {
   const manifest = JSON.parse(readFileSync(resolve(repositoryRoot, 'package.json'), 'utf8')) as {
@@ -22,8 +23,11 @@ export function npmScriptNodeArgs(script: ServiceScript): string[] {
   if (match?.[1] === undefined) {
     throw new Error(`package.json script "${script}" is not "exec node …": ${String(command)}`)
   }
-  return match[1]
-    .trim()
-    .split(/\s+/)
-    .map((arg) => (arg.startsWith('-') || arg === 'tsx' ? arg : resolve(repositoryRoot, arg)))
+  return (
+    match[1]
+      .trim()
+      .split(/\s+/)
+      // Only file arguments are paths; flags, their values and module names (`tsx`) stay as they are.
+      .map((arg) => (/\.(?:[cm]?ts|[cm]?js)$/.test(arg) ? resolve(repositoryRoot, arg) : arg))
+  )
 }

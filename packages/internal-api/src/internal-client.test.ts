@@ -327,6 +327,58 @@ describe('createInternalClient', () => {
     }
   })
 
+  it('close() fails the call in flight, the calls waiting for a socket and any later call', async () => {
+    const before = seen.length
+    handler = (_seen, res) => {
+      setTimeout(() => res.end('{}'), 300).unref()
+    }
+    const client = createInternalClient({
+      baseUrl,
+      secret: SECRET,
+      timeoutMs: 2000,
+      maxConnections: 1,
+    })
+    const calls = [client.ready(), client.ready(), client.ready()]
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await client.close()
+    const settled = await Promise.allSettled(calls)
+    for (const result of settled) {
+      assert.equal(result.status, 'rejected')
+      assert.ok(result.reason instanceof InternalApiUnreachableError)
+    }
+    await assert.rejects(client.ready(), InternalApiUnreachableError)
+    // Only the first call ever reached the server: the queued ones were not sent after close().
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    assert.equal(seen.length - before, 1)
+  })
+
+  it('reaches an IPv6 literal in baseUrl', async (t) => {
+    const server6 = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"ok":true}')
+    })
+    const listening = await new Promise<boolean>((resolve) => {
+      server6.once('error', () => resolve(false))
+      server6.listen(0, '::1', () => resolve(true))
+    })
+    if (!listening) {
+      t.skip('no IPv6 loopback on this machine')
+      return
+    }
+    const { port } = server6.address() as AddressInfo
+    const client = createInternalClient({
+      baseUrl: `http://[::1]:${port}`,
+      secret: SECRET,
+      timeoutMs: 2000,
+    })
+    try {
+      assert.deepEqual(await client.ready(), { status: 200, body: { ok: true } })
+    } finally {
+      await client.close()
+      server6.close()
+    }
+  })
+
   it('refuses a baseUrl that is not http', () => {
     assert.throws(
       () => createInternalClient({ baseUrl: 'ftp://x', secret: SECRET, timeoutMs: 1 }),

@@ -20,7 +20,7 @@ import type { InternalSecret } from './internal-signature.js'
 export interface InternalCallOptions {
   /** Sent as `X-Request-Id` so app logs the same id. */
   requestId?: string
-  /** Overrides the client's `timeoutMs` for this call (covers connect, headers and body). */
+  /** Overrides the client's `timeoutMs` for this call (covers waiting for a socket, connect, headers and body). */
   timeoutMs?: number
   signal?: AbortSignal
 }
@@ -37,8 +37,9 @@ export interface InternalClientOptions {
   timeoutMs: number
   /**
    * Sockets the client opens to app at most (default 16); further calls wait in the client.
-   * app answers from a database pool of 10, so more sockets only move the queue into app, where each
-   * waiting request holds a socket and a request's worth of memory on both sides.
+   * One app answers from a database pool of 10, so more sockets only move the queue into app, where
+   * each waiting request holds a socket and a request's worth of memory on both sides. Behind an
+   * internal load balancer with several apps, raise it with their number.
    */
   maxConnections?: number
   /** Unix-seconds clock for the signature; default now. */
@@ -57,14 +58,15 @@ export interface InternalClient {
   consumeCredits(body: CreditsConsumeBody, options?: InternalCallOptions): Promise<InternalResponse>
   /** GET app's `/readyz` (unsigned). */
   ready(options?: InternalCallOptions): Promise<InternalResponse>
-  /** Closes the client's sockets; calls still in flight fail as unreachable. */
+  /** Closes the client's sockets; calls in flight or waiting for a socket, and any later call, fail as unreachable. */
   close(): Promise<void>
 }
 
 const DEFAULT_MAX_CONNECTIONS = 16
 /**
- * An idle socket is closed after this long: well under app's keep-alive timeout (Fastify's 72 s), so
- * app never closes a socket at the moment the client reuses it.
+ * An idle socket is closed after this long: well under the keep-alive timeout of what answers (app's
+ * Fastify: 72 s; the nginx configs in deploy/: 30 s), so the other side never closes a socket at the moment the
+ * client reuses it.
  */
 const IDLE_SOCKET_MS = 10_000
 
@@ -98,6 +100,10 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     scheduling: 'lifo',
   })
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
+  // Requests in flight or queued for a socket, so that close() can end them (Agent#destroy only
+  // closes the sockets it has, and would hand the queued requests new ones).
+  const live = new Set<http.ClientRequest>()
+  let closed = false
 
   async function send(
     method: 'GET' | 'POST' | 'PUT',
@@ -107,6 +113,11 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     signed: boolean,
   ): Promise<InternalResponse> {
     const pathAndQuery = `${basePath}${path}`
+    if (closed) {
+      throw new InternalApiUnreachableError(`client closed before ${method} ${path}`, {
+        timedOut: false,
+      })
+    }
     const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload), 'utf8')
     const headers: Record<string, string> = { accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
@@ -135,6 +146,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         body,
         deadline,
         signal: callOptions.signal,
+        live,
       })
       return {
         status: response.status,
@@ -167,6 +179,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     consumeCredits: call<CreditsConsumeBody>('consumeCredits'),
     ready: (callOptions = {}) => send('GET', '/readyz', undefined, callOptions, false),
     close: () => {
+      closed = true
+      for (const request of live) request.destroy(new Error('internal client closed'))
       agent.destroy()
       return Promise.resolve()
     },
@@ -188,12 +202,14 @@ function exchange(
     body: Buffer | undefined
     deadline: { ms: number; expired: boolean }
     signal: AbortSignal | undefined
+    live: Set<http.ClientRequest>
   },
 ): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const request = transport.request({
       protocol: call.origin.protocol,
-      hostname: call.origin.hostname,
+      // URL keeps an IPv6 literal in brackets (`[::1]`); http.request wants the bare address.
+      hostname: call.origin.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: call.origin.port,
       method: call.method,
       path: call.path,
@@ -210,17 +226,20 @@ function exchange(
       call.deadline.expired = true
       request.destroy(new DOMException(`timed out after ${call.deadline.ms} ms`, 'TimeoutError'))
     }, call.deadline.ms)
+    call.live.add(request)
     const fail = (error: Error): void => {
       clearTimeout(timer)
+      call.live.delete(request)
       reject(error)
     }
-    request.once('error', fail)
+    request.on('error', fail)
     request.once('response', (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
       response.once('error', fail)
       response.once('end', () => {
         clearTimeout(timer)
+        call.live.delete(request)
         resolve({
           status: response.statusCode ?? 0,
           headers: response.headers,
