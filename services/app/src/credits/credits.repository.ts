@@ -1,7 +1,48 @@
 // Queries on credit_ledger; works over the app's Kysely or a transaction of it.
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
+import { prepareQuery } from '../db/prepared.js'
 import type { LedgerRow } from './credits.table.js'
+
+// The ledger row of every payment notification, compiled once (db/prepared.ts says why).
+const insertReadingBalance = prepareQuery(
+  (
+    db: Kysely<Database>,
+    p: {
+      userId: number
+      delta: number
+      reason: string
+      ref: string | null
+      idempotencyKey: string
+      now: number
+    },
+  ) =>
+    db
+      .insertInto('credit_ledger')
+      .columns([
+        'user_id',
+        'delta',
+        'balance_after',
+        'reason',
+        'ref',
+        'idempotency_key',
+        'created_at',
+      ])
+      .expression((eb) =>
+        eb
+          .selectFrom('wechat_users')
+          .select((s) => [
+            'id',
+            s.val(p.delta).as('delta'),
+            'credits',
+            s.val(p.reason).as('reason'),
+            s.val(p.ref).as('ref'),
+            s.val(p.idempotencyKey).as('idempotency_key'),
+            s.val(p.now).as('created_at'),
+          ])
+          .where('id', '=', p.userId),
+      ),
+)
 
 export function createCreditsRepository(db: Kysely<Database>) {
   return {
@@ -42,33 +83,8 @@ export function createCreditsRepository(db: Kysely<Database>) {
       idempotencyKey: string
       now: number
     }): Promise<boolean> {
-      const result = await db
-        .insertInto('credit_ledger')
-        .columns([
-          'user_id',
-          'delta',
-          'balance_after',
-          'reason',
-          'ref',
-          'idempotency_key',
-          'created_at',
-        ])
-        .expression((eb) =>
-          eb
-            .selectFrom('wechat_users')
-            .select((s) => [
-              'id',
-              s.val(row.delta).as('delta'),
-              'credits',
-              s.val(row.reason).as('reason'),
-              s.val(row.ref).as('ref'),
-              s.val(row.idempotencyKey).as('idempotency_key'),
-              s.val(row.now).as('created_at'),
-            ])
-            .where('id', '=', row.userId),
-        )
-        .executeTakeFirst()
-      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+      const result = await insertReadingBalance.execute(db, row)
+      return Number(result.numAffectedRows ?? 0n) > 0
     },
 
     findById(id: number): Promise<LedgerRow | undefined> {

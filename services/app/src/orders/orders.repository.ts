@@ -2,7 +2,39 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import { affectedRows } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
+import { rowsAffected, prepareQuery } from '../db/prepared.js'
 import type { NewOrderRow, OrderRow, OrderStatus, TradeType } from './orders.table.js'
+
+// The two statements of every payment notification, compiled once (db/prepared.ts says why).
+const selectByOutTradeNo = prepareQuery((db: Kysely<Database>, p: { outTradeNo: string }) =>
+  db.selectFrom('payment_orders').selectAll().where('out_trade_no', '=', p.outTradeNo),
+)
+const markPaidIfUnpaid = prepareQuery(
+  (
+    db: Kysely<Database>,
+    p: {
+      outTradeNo: string
+      amountFen: number
+      transactionId: string
+      paidAt: number
+      payerOpenId: string | null
+      now: number
+    },
+  ) =>
+    db
+      .updateTable('payment_orders')
+      .set({
+        status: 'paid',
+        transaction_id: p.transactionId,
+        paid_at: p.paidAt,
+        payer_openid: p.payerOpenId,
+        closed_at: null,
+        updated_at: p.now,
+      })
+      .where('out_trade_no', '=', p.outTradeNo)
+      .where('amount_fen', '=', p.amountFen)
+      .where('status', 'in', ['pending', 'closed']),
+)
 
 export function createOrdersRepository(db: Kysely<Database>) {
   return {
@@ -11,12 +43,9 @@ export function createOrdersRepository(db: Kysely<Database>) {
       return Number(result.insertId)
     },
 
-    findByOutTradeNo(outTradeNo: string): Promise<OrderRow | undefined> {
-      return db
-        .selectFrom('payment_orders')
-        .selectAll()
-        .where('out_trade_no', '=', outTradeNo)
-        .executeTakeFirst()
+    async findByOutTradeNo(outTradeNo: string): Promise<OrderRow | undefined> {
+      const { rows } = await selectByOutTradeNo.execute(db, { outTradeNo })
+      return rows[0]
     },
 
     /** Newest first, optionally one status as the user sees it at `now` (see presentOrder). */
@@ -88,21 +117,8 @@ export function createOrdersRepository(db: Kysely<Database>) {
         now: number
       },
     ): Promise<boolean> {
-      const result = await db
-        .updateTable('payment_orders')
-        .set({
-          status: 'paid',
-          transaction_id: fields.transactionId,
-          paid_at: fields.paidAt,
-          payer_openid: fields.payerOpenId,
-          closed_at: null,
-          updated_at: fields.now,
-        })
-        .where('out_trade_no', '=', outTradeNo)
-        .where('amount_fen', '=', fields.amountFen)
-        .where('status', 'in', ['pending', 'closed'])
-        .executeTakeFirst()
-      return affectedRows(result) > 0
+      const result = await markPaidIfUnpaid.execute(db, { outTradeNo, ...fields })
+      return rowsAffected(result) > 0
     },
 
     async markClosed(id: number, now: number): Promise<boolean> {

@@ -2,7 +2,32 @@
 import type { Kysely } from 'kysely'
 import { affectedRows } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
+import { prepareQuery } from '../db/prepared.js'
 import type { UserRow } from './users.table.js'
+
+// Statements of every payment notification, compiled once (db/prepared.ts says why).
+const addCreditsTo = prepareQuery(
+  (db: Kysely<Database>, p: { id: number; delta: number; now: number }) =>
+    db
+      .updateTable('wechat_users')
+      .set((eb) => ({ credits: eb('credits', '+', p.delta), updated_at: p.now }))
+      .where('id', '=', p.id),
+)
+const extendMembershipOf = prepareQuery(
+  (db: Kysely<Database>, p: { id: number; now: number; nowPlusSpan: number; spanMs: number }) =>
+    db
+      .updateTable('wechat_users')
+      .set((eb) => ({
+        member_expires_at: eb
+          .case()
+          .when(eb.or([eb('member_expires_at', 'is', null), eb('member_expires_at', '<', p.now)]))
+          .then(p.nowPlusSpan)
+          .else(eb('member_expires_at', '+', p.spanMs))
+          .end(),
+        updated_at: p.now,
+      }))
+      .where('id', '=', p.id),
+)
 
 export interface ProfileFields {
   unionid?: string | null
@@ -89,11 +114,7 @@ export function createUsersRepository(db: Kysely<Database>) {
 
     /** Adds `delta` credits (may be negative only through `takeCredits`). */
     async addCredits(id: number, delta: number, now: number): Promise<void> {
-      await db
-        .updateTable('wechat_users')
-        .set((eb) => ({ credits: eb('credits', '+', delta), updated_at: now }))
-        .where('id', '=', id)
-        .execute()
+      await addCreditsTo.execute(db, { id, delta, now })
     },
 
     /** Takes `amount` credits only if the balance covers it; false when it does not (never negative). */
@@ -111,19 +132,7 @@ export function createUsersRepository(db: Kysely<Database>) {
     async extendMembership(id: number, days: number, now: number): Promise<void> {
       if (days <= 0) return
       const ms = days * 86_400_000
-      await db
-        .updateTable('wechat_users')
-        .set((eb) => ({
-          member_expires_at: eb
-            .case()
-            .when(eb.or([eb('member_expires_at', 'is', null), eb('member_expires_at', '<', now)]))
-            .then(now + ms)
-            .else(eb('member_expires_at', '+', ms))
-            .end(),
-          updated_at: now,
-        }))
-        .where('id', '=', id)
-        .execute()
+      await extendMembershipOf.execute(db, { id, now, nowPlusSpan: now + ms, spanMs: ms })
     },
   }
 }
