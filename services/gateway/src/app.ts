@@ -15,6 +15,7 @@ import { createEventDispatcher } from './events/dispatch.js'
 import { createGatewayMetrics, statusClass } from './metrics.js'
 import { paymentNotifyRoutes } from './routes/payment-notify.js'
 import { wechatVerifyRoutes } from './routes/wechat-verify.js'
+import { createPushHandler } from './routes/wechat-push.js'
 import { createVerifyFastPath, installFastPath } from './routes/wechat-verify-fast.js'
 import { XML_BODY_LIMIT } from './routes/xml-body.js'
 import { openSpool } from './spool/spool.js'
@@ -175,7 +176,7 @@ export async function buildApp(options: {
           ...(deps.randomBytes === undefined ? {} : { randomBytes: deps.randomBytes }),
         })
 
-  await app.register(wechatVerifyRoutes, {
+  const push = createPushHandler({
     token: config.wechat.token,
     crypto,
     pushMaxAgeS: config.wechat.pushMaxAgeS,
@@ -194,9 +195,17 @@ export async function buildApp(options: {
     },
     now,
   })
-  // GET …/verify is answered on the node:http server itself (no Fastify frame); the route above stays
-  // the reference and answers app.inject(), HEAD and every URL the fast path does not match exactly.
-  installFastPath(app.server, createVerifyFastPath(app, { token: config.wechat.token }))
+  await app.register(wechatVerifyRoutes, { token: config.wechat.token, push })
+  // GET and POST …/verify are answered on the node:http server itself (no Fastify frame); the routes
+  // above stay the reference and answer app.inject(), HEAD and every request the fast path leaves.
+  installFastPath(
+    app.server,
+    createVerifyFastPath(app, {
+      token: config.wechat.token,
+      push,
+      answered: metrics.fastPathRequests,
+    }),
+  )
   await app.register(paymentNotifyRoutes, {
     appId: config.wechat.appId,
     pay: config.pay,

@@ -10,6 +10,8 @@ export interface GatewayMetrics {
   spoolDepth: Gauge
   /** call: user/create-or-update, binding/update, binding/create, order/update, readyz; status: HTTP status class or unreachable. */
   appCallDuration: Histogram<'call' | 'status'>
+  /** method: GET or POST — requests to the WeChat URL answered without Fastify's per-request frame. */
+  fastPathRequests: Counter<'method'>
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -36,6 +38,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       help: 'Duration of internal calls from the gateway to app',
       labelNames: ['call', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5],
+      registers: [registry],
+    }),
+    fastPathRequests: new Counter({
+      name: 'gateway_fast_path_requests_total',
+      help: 'Requests to the WeChat URL answered on the node:http server ahead of Fastify, by method',
+      labelNames: ['method'],
       registers: [registry],
     }),
   }

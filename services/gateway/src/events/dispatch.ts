@@ -35,9 +35,12 @@ export interface EventDispatcherOptions {
   observeCall?: (call: AppCallName, seconds: number, status: number | 'unreachable') => void
 }
 
+/** The log of one request: Fastify's `request.log`, or the fast path's equivalent with the same reqId. */
+export type PushLog = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>
+
 export interface DispatchContext {
   requestId: string
-  log: FastifyBaseLogger
+  log: PushLog
 }
 
 export interface EventDispatcher {

@@ -204,12 +204,12 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
     assert.notEqual(none.requestId, bad.requestId)
   })
 
-  it('leaves HEAD, POST, other paths and a trailing slash to Fastify', async () => {
+  it('never answers HEAD, POST, other paths or a trailing slash with the GET answer', async () => {
     const query = signedQuery().toString()
     const head = await fetch(`${origin}${PATH}?${query}`, { method: 'HEAD' })
     assert.equal(head.status, 200)
     assert.equal(await head.text(), '')
-    // POST without a body: the Fastify route's own refusal, not the GET answer.
+    // POST without a body: the push handling's refusal (wechat-verify-fast.push.test.ts), not the echo.
     const post = await overHttp(`${PATH}?${query}`, { method: 'POST' })
     assert.notEqual(post.body, ECHO)
     const reference = await gateway.app.inject({ method: 'POST', url: `${PATH}?${query}` })

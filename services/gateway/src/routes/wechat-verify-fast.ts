@@ -1,12 +1,17 @@
-// GET /api/v1/auth/wechat/verify answered on the node:http server ahead of Fastify (benchmark pair 1).
+// GET and POST /api/v1/auth/wechat/verify answered on the node:http server ahead of Fastify
+// (benchmark pairs 1 and 2): the same answers without Fastify's per-request frame.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { unescape } from 'node:querystring'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Counter } from 'prom-client'
 import { createGenReqId, mapError, REQUEST_ID_HEADER } from '@wxgate/service-kit'
 import { verifyUrlSignature } from '@wxgate/wechat'
 import { GatewayErrors } from '../errors.js'
+import type { PushLog } from '../events/dispatch.js'
 import { WECHAT_VERIFY_PATH } from './wechat-verify.js'
+import type { CheckedPush, PushAnswer, PushHandler } from './wechat-push.js'
+import { XML_BODY_LIMIT } from './xml-body.js'
 
 /** Answers the request and returns true, or returns false and leaves it untouched for Fastify. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
@@ -39,12 +44,12 @@ function decode(text: string): string {
 }
 
 /**
- * The four parameters the check reads, each undefined when absent, empty or repeated (as in the
- * Fastify route). A scan for four names: node:querystring builds an object of every parameter.
+ * The parameters named in `slots`, in slot order, each undefined when absent, empty or repeated (as
+ * in the Fastify route). A scan for a few names: node:querystring builds an object of every parameter.
  */
-function readVerifyQuery(search: string): (string | undefined)[] {
+function readQuery(search: string, slots: ReadonlyMap<string, number>): (string | undefined)[] {
   // undefined: not seen yet; null: seen twice (a repeated parameter counts as missing).
-  const found: (string | null | undefined)[] = [undefined, undefined, undefined, undefined]
+  const found = new Array<string | null | undefined>(slots.size).fill(undefined)
   let start = 0
   while (start <= search.length) {
     let end = search.indexOf('&', start)
@@ -53,7 +58,7 @@ function readVerifyQuery(search: string): (string | undefined)[] {
       // Within the pair only: an indexOf over the rest of the URL per pair would be quadratic.
       const pair = search.slice(start, end)
       const eq = pair.indexOf('=')
-      const slot = PARAM_SLOTS.get(decode(eq === -1 ? pair : pair.slice(0, eq)))
+      const slot = slots.get(decode(eq === -1 ? pair : pair.slice(0, eq)))
       if (slot !== undefined) {
         found[slot] =
           found[slot] === undefined ? (eq === -1 ? '' : decode(pair.slice(eq + 1))) : null
@@ -64,32 +69,69 @@ function readVerifyQuery(search: string): (string | undefined)[] {
   return found.map((value) => (typeof value === 'string' && value !== '' ? value : undefined))
 }
 
-const PARAM_SLOTS = new Map([
+const VERIFY_SLOTS = new Map([
   ['signature', 0],
   ['timestamp', 1],
   ['nonce', 2],
   ['echostr', 3],
 ])
+const PUSH_SLOTS = new Map([
+  ['signature', 0],
+  ['timestamp', 1],
+  ['nonce', 2],
+  ['encrypt_type', 3],
+  ['msg_signature', 4],
+])
 
 /**
- * The Fastify route's GET behaviour without Fastify's per-request frame: same answers, same
- * `X-Request-Id`, same log lines and the same `http_request_duration_seconds` labels. The Fastify
- * route stays the reference (and still answers app.inject, HEAD and any URL not matched here).
+ * A request's log lines with its reqId, as Fastify's `request.log` writes them, without creating a
+ * child logger per request (most requests log nothing at LOG_LEVEL=warn). Only the `(object, message)`
+ * form is implemented: it is the only one the push code uses.
  */
-export function createVerifyFastPath(app: FastifyInstance, options: { token: string }): FastPath {
-  const { token } = options
+function requestLog(log: FastifyBaseLogger, reqId: string, infoOn: () => boolean): PushLog {
+  const lines = {
+    info(fields: object, message: string): void {
+      if (infoOn()) log.info({ reqId, ...fields }, message)
+    },
+    warn(fields: object, message: string): void {
+      log.warn({ reqId, ...fields }, message)
+    },
+    error(fields: object, message: string): void {
+      log.error({ reqId, ...fields }, message)
+    },
+  }
+  return lines as PushLog
+}
+
+/**
+ * The Fastify routes' behaviour without Fastify's per-request frame: same answers, same
+ * `X-Request-Id`, same log lines and the same `http_request_duration_seconds` labels. GET is checked
+ * here; POST runs the push handler the Fastify route runs (wechat-push.ts), so only the carrying of
+ * the request is this file's. The Fastify routes stay the reference and still answer app.inject,
+ * HEAD, any URL not matched exactly here, and any POST WeChat would not send (no or a too large
+ * Content-Length, chunked bodies), whose answers (413, …) are Fastify's own.
+ */
+export function createVerifyFastPath(
+  app: FastifyInstance,
+  options: { token: string; push?: PushHandler; answered?: Counter<'method'> },
+): FastPath {
+  const { token, push } = options
+  // Bound once: an unlabelled inc() per request.
+  const answeredGet = options.answered?.labels({ method: 'GET' })
+  const answeredPost = options.answered?.labels({ method: 'POST' })
   const genReqId = createGenReqId(REQUEST_ID_HEADER)
   const log = app.log
   const unauthorized = refusal(new GatewayErrors.PUSH_UNAUTHORIZED())
   const invalid = refusal(new GatewayErrors.MESSAGE_INVALID())
   const duration = app.metrics.httpRequestDuration
-  // One bound child per status (labels checked once); prom-client still hashes them per observe.
-  const observed = new Map<number, ReturnType<typeof duration.labels>>()
-  const observer = (status: number): ReturnType<typeof duration.labels> => {
-    let child = observed.get(status)
+  // One bound child per method and status (labels checked once); prom-client still hashes them per observe.
+  const observed = new Map<string, ReturnType<typeof duration.labels>>()
+  const observer = (method: string, status: number): ReturnType<typeof duration.labels> => {
+    const key = `${method} ${status}`
+    let child = observed.get(key)
     if (child === undefined) {
-      child = duration.labels({ method: 'GET', route: WECHAT_VERIFY_PATH, status: String(status) })
-      observed.set(status, child)
+      child = duration.labels({ method, route: WECHAT_VERIFY_PATH, status: String(status) })
+      observed.set(key, child)
     }
     return child
   }
@@ -107,9 +149,11 @@ export function createVerifyFastPath(app: FastifyInstance, options: { token: str
 
   // Measured to the end of res.end() (the answer handed to the socket), where Fastify's elapsedTime
   // runs to the response's 'finish' event: one listener per request saved, a few µs less counted.
-  const finish = (reqId: string, started: number, statusCode: number): void => {
+  const finish = (method: string, reqId: string, started: number, statusCode: number): void => {
     const seconds = (performance.now() - started) / 1000
-    observer(statusCode).observe(seconds)
+    observer(method, statusCode).observe(seconds)
+    const answered = method === 'GET' ? answeredGet : answeredPost
+    answered?.inc()
     if (infoOn()) {
       log.info({ reqId, res: { statusCode }, responseTime: seconds * 1000 }, 'request completed')
     }
@@ -145,29 +189,125 @@ export function createVerifyFastPath(app: FastifyInstance, options: { token: str
       String(answer.length),
     ])
     res.end(answer.body)
-    finish(reqId, started, answer.statusCode)
+    finish('GET', reqId, started, answer.statusCode)
+  }
+
+  // service-kit's errorHandler, for the errors a push may end in: the same status, body and log line.
+  const fail = (res: ServerResponse, reqId: string, started: number, error: unknown): void => {
+    const { statusCode, body } = mapError(error)
+    if (statusCode >= 500) {
+      log.error({ reqId, err: error, code: body.code }, 'request failed')
+    } else if (infoOn()) {
+      const message = error instanceof Error ? error.message : String(error)
+      log.info({ reqId, code: body.code, statusCode, error: message }, 'request refused')
+    }
+    const text = JSON.stringify(body)
+    res.writeHead(statusCode, [
+      REQUEST_ID_HEADER,
+      reqId,
+      'content-type',
+      'application/json; charset=utf-8',
+      'content-length',
+      String(Buffer.byteLength(text)),
+    ])
+    res.end(text)
+    finish('POST', reqId, started, statusCode)
+  }
+
+  const answerPush = (
+    res: ServerResponse,
+    reqId: string,
+    started: number,
+    answer: PushAnswer,
+  ): void => {
+    res.writeHead(200, [
+      REQUEST_ID_HEADER,
+      reqId,
+      'content-type',
+      answer.contentType,
+      'content-length',
+      String(Buffer.byteLength(answer.body)),
+    ])
+    res.end(answer.body)
+    finish('POST', reqId, started, 200)
+  }
+
+  const incoming = (req: IncomingMessage, reqId: string, url: string): void => {
+    if (!infoOn()) return
+    const req_ = {
+      id: reqId,
+      method: req.method,
+      url,
+      ip: req.socket.remoteAddress,
+      headers: req.headers,
+    }
+    log.info({ reqId, req: req_ }, 'incoming request')
+  }
+
+  /** A push as WeChat sends it: a declared Content-Length within the limit, no chunked body. */
+  const carriesPush = (req: IncomingMessage): boolean => {
+    const declared = req.headers['content-length']
+    return (
+      declared !== undefined &&
+      req.headers['transfer-encoding'] === undefined &&
+      /^\d{1,6}$/.test(declared) &&
+      Number(declared) <= XML_BODY_LIMIT
+    )
+  }
+
+  const handlePush = (
+    handler: PushHandler,
+    req: IncomingMessage,
+    res: ServerResponse,
+    search: string,
+  ): void => {
+    const started = performance.now()
+    const reqId = genReqId(req)
+    incoming(req, reqId, req.url ?? '')
+    const requestLines = requestLog(log, reqId, infoOn)
+    const [signature, timestamp, nonce, encryptType, msgSignature] = readQuery(search, PUSH_SLOTS)
+    let checked: CheckedPush
+    try {
+      checked = handler.check(
+        { signature, timestamp, nonce, encryptType, msgSignature },
+        req.headers['content-type'],
+        requestLines,
+      )
+    } catch (error) {
+      fail(res, reqId, started, error)
+      return
+    }
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    // The client went away mid-body: there is no one to answer.
+    req.on('error', () => undefined)
+    req.once('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      handler.handle(checked, body, { requestId: reqId, log: requestLines }).then(
+        (answer) => answerPush(res, reqId, started, answer),
+        (error: unknown) => fail(res, reqId, started, error),
+      )
+    })
   }
 
   return (req, res) => {
-    if (req.method !== 'GET' || closing) return false
+    if (closing || (req.method !== 'GET' && req.method !== 'POST')) return false
     const url = req.url ?? ''
     const q = url.indexOf('?')
     if ((q === -1 ? url : url.slice(0, q)) !== WECHAT_VERIFY_PATH) return false
+    if (req.method === 'POST') {
+      if (push === undefined || !carriesPush(req)) return false
+      handlePush(push, req, res, q === -1 ? '' : url.slice(q + 1))
+      return true
+    }
 
     const started = performance.now()
     const reqId = genReqId(req)
-    if (infoOn()) {
-      const req_ = {
-        id: reqId,
-        method: req.method,
-        url,
-        ip: req.socket.remoteAddress,
-        headers: req.headers,
-      }
-      log.info({ reqId, req: req_ }, 'incoming request')
-    }
+    incoming(req, reqId, url)
     const [signature, timestamp, nonce, echostr] =
-      q === -1 ? [undefined, undefined, undefined, undefined] : readVerifyQuery(url.slice(q + 1))
+      q === -1
+        ? [undefined, undefined, undefined, undefined]
+        : readQuery(url.slice(q + 1), VERIFY_SLOTS)
     if (signature === undefined || timestamp === undefined || nonce === undefined) {
       refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISSING')
       return true
@@ -193,7 +333,7 @@ export function createVerifyFastPath(app: FastifyInstance, options: { token: str
       String(Buffer.byteLength(echostr)),
     ])
     res.end(echostr)
-    finish(reqId, started, 200)
+    finish('GET', reqId, started, 200)
     return true
   }
 }

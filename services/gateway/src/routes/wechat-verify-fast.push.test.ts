@@ -1,0 +1,305 @@
+// POST …/verify on the listening server (the fast path) answers exactly as the Fastify route does
+// (app.inject), for every way a push can go: both run wechat-push.ts; this proves the carrying.
+import { after, before, beforeEach, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { request as httpRequest } from 'node:http'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { createLoggerOptions } from '@wxgate/service-kit'
+import { computeSignature, parseReply } from '@wxgate/wechat'
+import { startFakeApp } from '../testing/fake-app.js'
+import type { FakeApp } from '../testing/fake-app.js'
+import { metricValue } from '../testing/metrics-text.js'
+import { startGateway, TEST } from '../testing/gateway-fixture.js'
+import type { TestGateway } from '../testing/gateway-fixture.js'
+import { createPushSigner, inboundXml } from '../testing/wechat-push.js'
+import type { PushMode } from '../testing/wechat-push.js'
+
+const PATH = '/api/v1/auth/wechat/verify'
+const REPLY = 'We will get back to you'
+const signer = createPushSigner({
+  token: TEST.token,
+  appId: TEST.appId,
+  encodingAesKey: TEST.aesKey,
+})
+let createTime = Math.floor(Date.now() / 1000) - 2000
+let msgId = 1_000_000
+
+interface Sent {
+  url: string
+  body: string
+  headers: Record<string, string>
+}
+
+interface Answer {
+  status: number
+  contentType: string | undefined
+  requestId: string | undefined
+  body: string
+}
+
+/** A fresh request each time: its own nonce, CreateTime and MsgId, so neither path sees the other's. */
+type Make = () => Sent
+
+const text = (mode: PushMode, content = 'hello'): Make => {
+  return () => {
+    const signed = signer.push(
+      inboundXml({
+        CreateTime: (createTime += 1),
+        MsgType: 'text',
+        Content: content,
+        MsgId: (msgId += 1),
+      }),
+      { mode },
+    )
+    return { url: signed.url, body: signed.body, headers: { 'content-type': 'text/xml' } }
+  }
+}
+
+/** The same push with its query edited (parameters set, or deleted with undefined). */
+const withQuery = (make: Make, edits: Record<string, string | undefined>): Make => {
+  return () => {
+    const sent = make()
+    const [path, search = ''] = sent.url.split('?')
+    const query = new URLSearchParams(search)
+    for (const [name, value] of Object.entries(edits)) {
+      if (value === undefined) query.delete(name)
+      else query.set(name, value)
+    }
+    return { ...sent, url: `${path}?${query}` }
+  }
+}
+
+function sign(timestamp: string, nonce: string): string {
+  return computeSignature([TEST.token, timestamp, nonce])
+}
+
+describe('POST …/verify on the listening server (fast path ahead of Fastify)', () => {
+  let fake: FakeApp
+  let gateway: TestGateway
+  let port = 0
+  const lines: Record<string, unknown>[] = []
+
+  before(async () => {
+    fake = await startFakeApp({ secret: TEST.secret })
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString('utf8').split('\n')) {
+          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+        }
+        callback()
+      },
+    })
+    gateway = await startGateway({
+      appUrl: fake.url,
+      env: { WECHAT_ENCODING_AES_KEY: TEST.aesKey, GATEWAY_DEFAULT_REPLY_TEXT: REPLY },
+      deps: { logger: pino(createLoggerOptions({ level: 'info', name: 'gateway' }), stream) },
+    })
+    const origin = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+    port = Number(new URL(origin).port)
+  })
+  after(async () => {
+    await gateway.close()
+    await fake.close()
+  })
+  beforeEach(() => {
+    fake.onAny({ status: 200, body: {} })
+  })
+
+  /** Over a socket, with the body sent as given (a Content-Length, or chunked). */
+  function overHttp(sent: Sent, options: { chunked?: boolean } = {}): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const body = Buffer.from(sent.body, 'utf8')
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: sent.url,
+          headers: options.chunked
+            ? { ...sent.headers, 'transfer-encoding': 'chunked' }
+            : { ...sent.headers, 'content-length': String(body.length) },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              contentType: res.headers['content-type'],
+              requestId: res.headers['x-request-id'] as string | undefined,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          )
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  async function throughInject(sent: Sent): Promise<Answer> {
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: sent.url,
+      payload: sent.body,
+      headers: sent.headers,
+    })
+    const header = (name: string): string | undefined => {
+      const value = response.headers[name]
+      return typeof value === 'string' ? value : undefined
+    }
+    return {
+      status: response.statusCode,
+      contentType: header('content-type'),
+      requestId: header('x-request-id'),
+      body: response.body,
+    }
+  }
+
+  /** What must be equal: the reply's content for a 200 (it is encrypted afresh each time), else all. */
+  function comparable(answer: Answer, mode: PushMode | undefined): unknown {
+    assert.ok(answer.requestId !== undefined && answer.requestId !== '', 'X-Request-Id is set')
+    if (answer.status !== 200 || answer.body === 'success') {
+      return { status: answer.status, contentType: answer.contentType, body: answer.body }
+    }
+    const xml =
+      mode === 'plaintext' || mode === undefined
+        ? answer.body
+        : signer.crypto?.decrypt(
+            /<Encrypt><!\[CDATA\[([^\]]+)\]\]><\/Encrypt>/.exec(answer.body)?.[1] ?? '',
+          )
+    const reply = parseReply(xml ?? '')
+    return {
+      status: 200,
+      contentType: answer.contentType,
+      to: reply.toUser,
+      content: reply.content,
+    }
+  }
+
+  async function fastPathPosts(): Promise<number> {
+    const metrics = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
+    return metricValue(metrics, 'gateway_fast_path_requests_total', { method: 'POST' }) ?? 0
+  }
+
+  /** Sends a push over the socket (which the fast path must answer) and through app.inject. */
+  async function expectSame(make: Make, mode?: PushMode): Promise<Answer> {
+    const before = await fastPathPosts()
+    const fast = await overHttp(make())
+    assert.equal((await fastPathPosts()) - before, 1, 'answered by the fast path')
+    const reference = await throughInject(make())
+    assert.deepEqual(comparable(fast, mode), comparable(reference, mode))
+    return fast
+  }
+
+  for (const mode of ['plaintext', 'compatible', 'safe'] as const) {
+    it(`answers a ${mode} text message with the same reply`, async () => {
+      const answer = await expectSame(text(mode), mode)
+      assert.equal(answer.status, 200)
+      assert.equal((comparable(answer, mode) as { content: string }).content, REPLY)
+    })
+  }
+
+  it('answers a follow like the route: app told, welcome text', async () => {
+    const follow: Make = () => {
+      const signed = signer.push(
+        inboundXml({ CreateTime: (createTime += 1), MsgType: 'event', Event: 'subscribe' }),
+        { mode: 'safe' },
+      )
+      return { url: signed.url, body: signed.body, headers: { 'content-type': 'text/xml' } }
+    }
+    fake.calls.length = 0
+    const answer = await expectSame(follow, 'safe')
+    assert.equal(answer.status, 200)
+    assert.equal(fake.calls.length, 2, 'app heard of both follows')
+  })
+
+  const stale = String(Math.floor(Date.now() / 1000) - 3600)
+  const refusals: [string, Make, number][] = [
+    ['no signature', withQuery(text('safe'), { signature: undefined }), 401],
+    ['a wrong signature', withQuery(text('safe'), { signature: 'f'.repeat(40) }), 401],
+    ['a timestamp that is not a number', withQuery(text('safe'), { timestamp: '12x' }), 401],
+    [
+      'a stale timestamp (correctly signed)',
+      withQuery(text('safe'), { timestamp: stale, nonce: 'n1', signature: sign(stale, 'n1') }),
+      401,
+    ],
+    [
+      'encrypt_type=aes without msg_signature',
+      withQuery(text('safe'), { msg_signature: undefined }),
+      401,
+    ],
+    ['a wrong msg_signature', withQuery(text('safe'), { msg_signature: 'a'.repeat(40) }), 401],
+    ['an unknown encrypt_type', withQuery(text('safe'), { encrypt_type: 'rsa' }), 400],
+    [
+      'a JSON content type',
+      () => ({ ...text('safe')(), headers: { 'content-type': 'application/json' } }),
+      415,
+    ],
+    ['an empty body', () => ({ ...text('plaintext')(), body: '' }), 400],
+    ['a body that is not XML', () => ({ ...text('plaintext')(), body: 'not xml at all' }), 400],
+    [
+      'an encrypted body that does not decrypt',
+      () => {
+        const sent = text('safe')()
+        return {
+          ...sent,
+          body: sent.body.replace(/<Encrypt><!\[CDATA\[[^\]]+/, '<Encrypt><![CDATA[AAAA'),
+        }
+      },
+      401,
+    ],
+  ]
+  for (const [what, make, status] of refusals) {
+    it(`refuses ${what} with the route's status, body and content type`, async () => {
+      const answer = await expectSame(make)
+      assert.equal(answer.status, status, answer.body)
+      assert.match(answer.body, /^\{"code":"[A-Z_]+","message":"[^"]+"\}$/)
+    })
+  }
+
+  it('refuses a plaintext query replayed with another body, as the route does', async () => {
+    const replayed = async (send: (sent: Sent) => Promise<Answer>): Promise<number[]> => {
+      const first = text('plaintext')()
+      const again = { ...first, body: first.body.replace('hello', 'changed') }
+      return [(await send(first)).status, (await send(first)).status, (await send(again)).status]
+    }
+    assert.deepEqual(await replayed(overHttp), [200, 200, 401])
+    assert.deepEqual(await replayed(throughInject), [200, 200, 401])
+  })
+
+  it('leaves bodies WeChat never sends to Fastify: too large (413) and chunked', async () => {
+    const before = await fastPathPosts()
+    const large = { ...text('plaintext')(), body: `<xml>${'x'.repeat(70 * 1024)}</xml>` }
+    assert.equal((await overHttp(large)).status, 413)
+    const chunked = await overHttp(text('safe')(), { chunked: true })
+    assert.equal(chunked.status, 200)
+    assert.equal((comparable(chunked, 'safe') as { content: string }).content, REPLY)
+    assert.equal(await fastPathPosts(), before, "both were Fastify's")
+  })
+
+  it('echoes a caller X-Request-Id, logs the refusal with it, and counts the request under the route', async () => {
+    const countBefore = async (): Promise<number> =>
+      metricValue(
+        (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body,
+        'http_request_duration_seconds_count',
+        { method: 'POST', route: PATH, status: '401' },
+      ) ?? 0
+    const before = await countBefore()
+    const sent = withQuery(text('safe'), { signature: 'f'.repeat(40) })()
+    const answer = await overHttp({
+      ...sent,
+      headers: { ...sent.headers, 'x-request-id': 'req-fast-1' },
+    })
+    assert.equal(answer.status, 401)
+    assert.equal(answer.requestId, 'req-fast-1')
+    assert.equal((await countBefore()) - before, 1)
+    const logged = lines.filter((line) => line.reqId === 'req-fast-1')
+    assert.deepEqual(
+      logged.map((line) => line.msg),
+      ['incoming request', 'wechat push refused', 'request refused', 'request completed'],
+    )
+    assert.equal(logged[1]?.code, 'SIGNATURE_MISMATCH')
+  })
+})
