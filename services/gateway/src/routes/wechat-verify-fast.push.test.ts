@@ -106,8 +106,14 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
     fake.onAny({ status: 200, body: {} })
   })
 
-  /** Over a socket, with the body sent as given (a Content-Length, or chunked). */
-  function overHttp(sent: Sent, options: { chunked?: boolean } = {}): Promise<Answer> {
+  /**
+   * Over a socket, with the body sent as given (a Content-Length, or chunked); `split` sends its two
+   * halves 20 ms apart, so the server reads it in two chunks.
+   */
+  function overHttp(
+    sent: Sent,
+    options: { chunked?: boolean; split?: boolean } = {},
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const body = Buffer.from(sent.body, 'utf8')
       const req = httpRequest(
@@ -134,7 +140,13 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
         },
       )
       req.on('error', reject)
-      req.end(body)
+      if (options.split !== true) {
+        req.end(body)
+        return
+      }
+      const half = Math.floor(body.length / 2)
+      req.write(body.subarray(0, half))
+      setTimeout(() => req.end(body.subarray(half)), 20)
     })
   }
 
@@ -200,6 +212,19 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
       assert.equal((comparable(answer, mode) as { content: string }).content, REPLY)
     })
   }
+
+  it('reads a push that arrives in two chunks, split inside a character, like one that does not', async () => {
+    const before = await fastPathPosts()
+    // 3-byte characters after an odd-length prefix: the halves split one of them.
+    const make = text('plaintext', `x${'长'.repeat(200)}`)
+    const split = await overHttp(make(), { split: true })
+    assert.equal((await fastPathPosts()) - before, 1, 'answered by the fast path')
+    assert.deepEqual(
+      comparable(split, 'plaintext'),
+      comparable(await overHttp(make()), 'plaintext'),
+    )
+    assert.equal(split.status, 200)
+  })
 
   it('answers a follow like the route: app told, welcome text', async () => {
     const follow: Make = () => {

@@ -282,7 +282,11 @@ export function createVerifyFastPath(
     // The client went away mid-body: there is no one to answer.
     req.on('error', () => undefined)
     req.once('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
+      // A push arrives in one chunk: decode it in place rather than copy it first.
+      const body =
+        chunks.length === 1
+          ? (chunks[0] as Buffer).toString('utf8')
+          : Buffer.concat(chunks).toString('utf8')
       handler.handle(checked, body, { requestId: reqId, log: requestLines }).then(
         (answer) => answerPush(res, reqId, started, answer),
         (error: unknown) => fail(res, reqId, started, error),
