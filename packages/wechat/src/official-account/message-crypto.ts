@@ -1,7 +1,7 @@
 // Official Account message encryption (WXBizMsgCrypt): AES-256-CBC bodies and their msg_signature.
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto'
 import { safeEqual } from '../crypto/constant-time.js'
-import { pkcs7Pad, pkcs7Unpad } from '../crypto/pkcs7.js'
+import { pkcs7Unpad } from '../crypto/pkcs7.js'
 import { WeChatProtocolError } from '../errors.js'
 import { buildEncryptedReply, readEncryptedReply } from './envelope.js'
 import { computeSignature } from './url-signature.js'
@@ -127,13 +127,23 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
     if (random.length !== RANDOM_LENGTH) {
       throw new RangeError(`randomBytes returned ${random.length} bytes, expected ${RANDOM_LENGTH}`)
     }
-    const message = Buffer.from(plain, 'utf8')
-    const length = Buffer.alloc(4)
-    length.writeUInt32BE(message.length, 0)
-    const padded = pkcs7Pad(Buffer.concat([random, length, message, appIdBytes]), BLOCK_SIZE)
+    // random16 | uint32_be(len) | msg | appId | PKCS#7 pad, written into one buffer of its final size
+    // (it was five buffers and two concatenations per reply).
+    const messageLength = Buffer.byteLength(plain, 'utf8')
+    const unpadded = HEADER_LENGTH + messageLength + appIdBytes.length
+    const pad = BLOCK_SIZE - (unpadded % BLOCK_SIZE)
+    const padded = Buffer.allocUnsafe(unpadded + pad)
+    random.copy(padded, 0)
+    padded.writeUInt32BE(messageLength, RANDOM_LENGTH)
+    padded.write(plain, HEADER_LENGTH, 'utf8')
+    appIdBytes.copy(padded, HEADER_LENGTH + messageLength)
+    padded.fill(pad, unpadded)
     const cipher = createCipheriv('aes-256-cbc', key, iv)
     cipher.setAutoPadding(false)
-    return Buffer.concat([cipher.update(padded), cipher.final()]).toString('base64')
+    // Without padding, final() has nothing left to give for whole blocks.
+    const encrypted = cipher.update(padded)
+    const rest = cipher.final()
+    return (rest.length === 0 ? encrypted : Buffer.concat([encrypted, rest])).toString('base64')
   }
 
   function decrypt(encrypted: string): string {
@@ -144,7 +154,9 @@ export function createMessageCrypto(options: MessageCryptoOptions): MessageCrypt
     try {
       const decipher = createDecipheriv('aes-256-cbc', key, iv)
       decipher.setAutoPadding(false)
-      padded = Buffer.concat([decipher.update(ciphertext), decipher.final()])
+      const decrypted = decipher.update(ciphertext)
+      const rest = decipher.final()
+      padded = rest.length === 0 ? decrypted : Buffer.concat([decrypted, rest])
     } catch (error) {
       throw decryptFailed('AES-CBC failed', error)
     }

@@ -60,7 +60,10 @@ export function buildXml(
 
 function buildFields(fields: Record<string, XmlBuildValue>): string {
   let out = ''
-  for (const [name, value] of Object.entries(fields)) {
+  // for…in over own keys: no [name, value] array per field, as Object.entries makes.
+  for (const name in fields) {
+    if (!Object.hasOwn(fields, name)) continue
+    const value = fields[name]
     if (value === undefined) continue
     assertName(name)
     out += `<${name}>${buildValue(name, value)}</${name}>`
@@ -82,10 +85,16 @@ function cdata(value: string): string {
   return `${CDATA_OPEN}${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`
 }
 
+/** Names already checked: the same few field names are built over and over (each reply has nine). */
+const goodNames = new Set<string>()
+const GOOD_NAMES_KEPT = 512
+
 function assertName(name: string): void {
+  if (goodNames.has(name)) return
   if (!NAME.test(name) || name.toLowerCase().startsWith('xml:')) {
     throw invalid(`bad element name ${JSON.stringify(name.slice(0, 40))}`)
   }
+  if (goodNames.size < GOOD_NAMES_KEPT) goodNames.add(name)
 }
 
 // XML 1.0 names (the same character classes fast-xml-parser accepted); sticky so it matches in place.
