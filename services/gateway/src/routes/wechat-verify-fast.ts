@@ -287,10 +287,17 @@ export function createVerifyFastPath(
         chunks.length === 1
           ? (chunks[0] as Buffer).toString('utf8')
           : Buffer.concat(chunks).toString('utf8')
-      handler.handle(checked, body, { requestId: reqId, log: requestLines }).then(
-        (answer) => answerPush(res, reqId, started, answer),
-        (error: unknown) => fail(res, reqId, started, error),
-      )
+      handler
+        .handle(checked, body, { requestId: reqId, log: requestLines })
+        .then(
+          (answer) => answerPush(res, reqId, started, answer),
+          (error: unknown) => fail(res, reqId, started, error),
+        )
+        // Writing the answer itself failed: log it rather than let the rejection end the process.
+        .catch((error: unknown) => {
+          log.error({ reqId, err: error }, 'push answer could not be written')
+          res.destroy()
+        })
     })
   }
 
