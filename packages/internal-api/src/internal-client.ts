@@ -65,8 +65,8 @@ export interface InternalClient {
 const DEFAULT_MAX_CONNECTIONS = 16
 /**
  * An idle socket is closed after this long: well under the keep-alive timeout of what answers (app's
- * Fastify: 72 s; the nginx configs in deploy/: 30 s), so the other side never closes a socket at the moment the
- * client reuses it.
+ * Fastify: 72 s; the nginx configs in deploy/: 30 s or more), so the other side never closes a
+ * socket at the moment the client reuses it.
  */
 const IDLE_SOCKET_MS = 10_000
 
