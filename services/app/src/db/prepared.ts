@@ -7,6 +7,8 @@
 // in the compiled parameter list and executes the compiled SQL. The query is still written with
 // Kysely's builder (so it stays one query for MySQL and SQLite), it is only not rebuilt.
 //
+// The compiled SQL is kept per dialect adapter, which `withPlugin`/`withSchema` views of a database
+// share: a prepared query must not be run on such a view (none is used in app).
 // Limits: a parameter must be passed to the builder as a value (in `set`, `where`, `s.val`, …), never
 // computed with (`now + ms` must be its own parameter), and never expanded (an `in` list of markers
 // would be one marker per element, which is fine, but a marker standing for a whole list is not).
@@ -48,8 +50,10 @@ export function prepareQuery<DB, Params extends Record<string, unknown>, Row>(
       }
       const parameters = compiled.parameters.map((value) => {
         if (!(value instanceof ParameterMarker)) return value
-        if (!(value.name in params)) throw new Error(`prepared query: no value for ${value.name}`)
-        return params[value.name]
+        // undefined too: the builder would have left such a column out, the compiled SQL cannot.
+        const given = params[value.name]
+        if (given === undefined) throw new Error(`prepared query: no value for ${value.name}`)
+        return given
       })
       return db.executeQuery(CompiledQuery.raw(compiled.sql, parameters))
     },

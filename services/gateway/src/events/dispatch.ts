@@ -1,5 +1,4 @@
 // Turns a verified inbound message into its effect on app (direct, or via the spool) and the passive reply's text.
-import type { FastifyBaseLogger } from 'fastify'
 import { inboundDedupeKey } from '@wxgate/wechat'
 import type { InboundMessage } from '@wxgate/wechat'
 import { runEventJob } from './app-calls.js'
@@ -35,8 +34,15 @@ export interface EventDispatcherOptions {
   observeCall?: (call: AppCallName, seconds: number, status: number | 'unreachable') => void
 }
 
-/** The log of one request: Fastify's `request.log`, or the fast path's equivalent with the same reqId. */
-export type PushLog = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>
+/**
+ * The log of one request: Fastify's `request.log`, or the fast path's equivalent with the same reqId.
+ * Only the `(fields, message)` form, which is all the push code writes and all the fast path implements.
+ */
+export interface PushLog {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
 
 export interface DispatchContext {
   requestId: string

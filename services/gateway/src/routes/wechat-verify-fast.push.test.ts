@@ -262,6 +262,12 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
       () => ({ ...text('safe')(), headers: { 'content-type': 'application/json' } }),
       415,
     ],
+    ['an empty content type', () => ({ ...text('safe')(), headers: { 'content-type': '' } }), 415],
+    [
+      'a content type of parameters only',
+      () => ({ ...text('safe')(), headers: { 'content-type': ';charset=utf-8' } }),
+      415,
+    ],
     ['an empty body', () => ({ ...text('plaintext')(), body: '' }), 400],
     ['a body that is not XML', () => ({ ...text('plaintext')(), body: 'not xml at all' }), 400],
     [
@@ -283,6 +289,30 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
       assert.match(answer.body, /^\{"code":"[A-Z_]+","message":"[^"]+"\}$/)
     })
   }
+
+  it('reads a malformed escape in the query as Fastify does: as written, signed as written', async () => {
+    let offset = 0
+    for (const nonce of ['%41%zz', '%E4%B8', 'n%zz+1']) {
+      const make: Make = () => {
+        // Its own timestamp per request: one signature per request, so no replay claim joins them.
+        const timestamp = String(Math.floor(Date.now() / 1000) - (offset += 1))
+        const asRead = nonce.replaceAll('+', ' ')
+        const xml = inboundXml({
+          CreateTime: (createTime += 1),
+          MsgType: 'text',
+          Content: 'hi',
+          MsgId: (msgId += 1),
+        })
+        return {
+          url: `${PATH}?signature=${sign(timestamp, asRead)}&timestamp=${timestamp}&nonce=${nonce}`,
+          body: xml,
+          headers: { 'content-type': 'text/xml' },
+        }
+      }
+      const answer = await expectSame(make, 'plaintext')
+      assert.equal(answer.status, 200, `${nonce}: ${answer.body}`)
+    }
+  })
 
   it('refuses a plaintext query replayed with another body, as the route does', async () => {
     const replayed = async (send: (sent: Sent) => Promise<Answer>): Promise<number[]> => {

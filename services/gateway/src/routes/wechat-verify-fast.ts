@@ -2,7 +2,6 @@
 // (benchmark pairs 1 and 2): the same answers without Fastify's per-request frame.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
-import { unescape } from 'node:querystring'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Counter } from 'prom-client'
 import { createGenReqId, mapError, REQUEST_ID_HEADER } from '@wxgate/service-kit'
@@ -38,9 +37,18 @@ function refusal(error: Error): Refusal {
   }
 }
 
-/** A query value or name as node:querystring (and Fastify's parser) decodes it; most need nothing. */
+/**
+ * A query value or name as Fastify's parser (fast-querystring) decodes it: `+` is a space, and a
+ * malformed escape leaves the whole text as written (spaces for `+` still). Most need nothing.
+ */
 function decode(text: string): string {
-  return text.includes('%') || text.includes('+') ? unescape(text.replaceAll('+', ' ')) : text
+  if (!text.includes('%') && !text.includes('+')) return text
+  const spaced = text.replaceAll('+', ' ')
+  try {
+    return decodeURIComponent(spaced)
+  } catch {
+    return spaced
+  }
 }
 
 /**
@@ -85,22 +93,20 @@ const PUSH_SLOTS = new Map([
 
 /**
  * A request's log lines with its reqId, as Fastify's `request.log` writes them, without creating a
- * child logger per request (most requests log nothing at LOG_LEVEL=warn). Only the `(object, message)`
- * form is implemented: it is the only one the push code uses.
+ * child logger per request (most requests log nothing at LOG_LEVEL=warn).
  */
 function requestLog(log: FastifyBaseLogger, reqId: string, infoOn: () => boolean): PushLog {
-  const lines = {
-    info(fields: object, message: string): void {
+  return {
+    info(fields, message) {
       if (infoOn()) log.info({ reqId, ...fields }, message)
     },
-    warn(fields: object, message: string): void {
+    warn(fields, message) {
       log.warn({ reqId, ...fields }, message)
     },
-    error(fields: object, message: string): void {
+    error(fields, message) {
       log.error({ reqId, ...fields }, message)
     },
   }
-  return lines as PushLog
 }
 
 /**
@@ -166,7 +172,7 @@ export function createVerifyFastPath(
     answer: Refusal,
     logCode: string | undefined,
   ): void => {
-    // The same two lines as the route's refuse() and service-kit's errorHandler.
+    // The same two lines as the GET route and service-kit's errorHandler write.
     if (logCode !== undefined) log.warn({ reqId, code: logCode }, 'wechat push refused')
     if (infoOn()) {
       log.info(

@@ -7,11 +7,14 @@ export const XML_BODY_LIMIT = 64 * 1024
 
 const XML_TYPES = new Set(['text/xml', 'application/xml', 'text/plain'])
 
-/** True for the types WeChat's headers use (they vary), including none at all. */
+/**
+ * True for the types WeChat's headers use (they vary), and for no header at all. A header that is
+ * there but names no type (`Content-Type:`, `;charset=utf-8`) is refused: Fastify refuses it too.
+ */
 export function isXmlContentType(header: string | undefined): boolean {
   if (header === undefined) return true
   const mediaType = header.split(';', 1)[0]?.trim().toLowerCase() ?? ''
-  return mediaType === '' || XML_TYPES.has(mediaType)
+  return XML_TYPES.has(mediaType)
 }
 
 /** In this (encapsulated) context every body is read as a string; the routes decide what it must be. */
