@@ -53,7 +53,7 @@ function decode(text: string): string {
 
 /**
  * The parameters named in `slots`, in slot order, each undefined when absent, empty or repeated (as
- * in the Fastify route). A scan for a few names: node:querystring builds an object of every parameter.
+ * in the Fastify route). A scan for a few names, rather than an object of every parameter.
  */
 function readQuery(search: string, slots: ReadonlyMap<string, number>): (string | undefined)[] {
   // undefined: not seen yet; null: seen twice (a repeated parameter counts as missing).
