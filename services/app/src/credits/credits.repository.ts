@@ -4,57 +4,49 @@ import type { Database } from '../db/database.js'
 import { prepareQuery } from '../db/prepared.js'
 import type { LedgerRow } from './credits.table.js'
 
+/** A ledger row to write, apart from `balance_after` (given, or read by the insert itself). */
+// A type, not an interface: prepared-query parameters must be indexable by name.
+export type LedgerEntry = {
+  userId: number
+  delta: number
+  reason: string
+  ref: string | null
+  idempotencyKey: string
+  now: number
+}
+
 // The ledger row of every payment notification, compiled once (db/prepared.ts says why).
-const insertReadingBalance = prepareQuery(
-  (
-    db: Kysely<Database>,
-    p: {
-      userId: number
-      delta: number
-      reason: string
-      ref: string | null
-      idempotencyKey: string
-      now: number
-    },
-  ) =>
-    db
-      .insertInto('credit_ledger')
-      .columns([
-        'user_id',
-        'delta',
-        'balance_after',
-        'reason',
-        'ref',
-        'idempotency_key',
-        'created_at',
-      ])
-      .expression((eb) =>
-        eb
-          .selectFrom('wechat_users')
-          .select((s) => [
-            'id',
-            s.val(p.delta).as('delta'),
-            'credits',
-            s.val(p.reason).as('reason'),
-            s.val(p.ref).as('ref'),
-            s.val(p.idempotencyKey).as('idempotency_key'),
-            s.val(p.now).as('created_at'),
-          ])
-          .where('id', '=', p.userId),
-      ),
+const insertReadingBalance = prepareQuery((db: Kysely<Database>, p: LedgerEntry) =>
+  db
+    .insertInto('credit_ledger')
+    .columns([
+      'user_id',
+      'delta',
+      'balance_after',
+      'reason',
+      'ref',
+      'idempotency_key',
+      'created_at',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom('wechat_users')
+        .select((s) => [
+          'id',
+          s.val(p.delta).as('delta'),
+          'credits',
+          s.val(p.reason).as('reason'),
+          s.val(p.ref).as('ref'),
+          s.val(p.idempotencyKey).as('idempotency_key'),
+          s.val(p.now).as('created_at'),
+        ])
+        .where('id', '=', p.userId),
+    ),
 )
 
 export function createCreditsRepository(db: Kysely<Database>) {
   return {
-    async insert(row: {
-      userId: number
-      delta: number
-      balanceAfter: number
-      reason: string
-      ref: string | null
-      idempotencyKey: string
-      now: number
-    }): Promise<number> {
+    async insert(row: LedgerEntry & { balanceAfter: number }): Promise<number> {
       const result = await db
         .insertInto('credit_ledger')
         .values({
@@ -75,14 +67,7 @@ export function createCreditsRepository(db: Kysely<Database>) {
      * (one round trip instead of a re-read). Exact only inside the transaction that just changed
      * the balance: its row lock keeps others from moving it before commit. False if no such user.
      */
-    async insertWithCurrentBalance(row: {
-      userId: number
-      delta: number
-      reason: string
-      ref: string | null
-      idempotencyKey: string
-      now: number
-    }): Promise<boolean> {
+    async insertWithCurrentBalance(row: LedgerEntry): Promise<boolean> {
       const result = await insertReadingBalance.execute(db, row)
       return Number(result.numAffectedRows ?? 0n) > 0
     },

@@ -3,25 +3,13 @@ import { after, before, describe, it } from 'node:test'
 import type { Kysely } from 'kysely'
 import type { Database } from './database.js'
 import { prepareQuery, rowsAffected } from './prepared.js'
-import { createTestDatabase, testDialects, type TestDatabase } from './test-databases.js'
+import {
+  createTestDatabase,
+  insertTestUser,
+  testDialects,
+  type TestDatabase,
+} from './test-databases.js'
 import { inTransaction } from './transaction.js'
-
-const insertUser = (db: Kysely<Database>, openid: string, credits = 0) =>
-  db
-    .insertInto('wechat_users')
-    .values({
-      openid,
-      unionid: null,
-      subscribed: 0,
-      subscription_event_time: null,
-      nickname: null,
-      avatar_url: null,
-      credits,
-      member_expires_at: null,
-      created_at: 1,
-      updated_at: 1,
-    })
-    .executeTakeFirstOrThrow()
 
 // Constants ('paid'-like literals), markers in set, where and select positions, and a null value.
 const addCredits = prepareQuery(
@@ -46,8 +34,8 @@ for (const dialect of testDialects()) {
     let database: TestDatabase
     before(async () => {
       database = await createTestDatabase(dialect)
-      await insertUser(database.db, 'o-a', 10)
-      await insertUser(database.db, 'o-b', 0)
+      await insertTestUser(database.db, 'o-a', 10)
+      await insertTestUser(database.db, 'o-b', 0)
     })
     after(async () => {
       await database.destroy()

@@ -85,3 +85,26 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
     },
   }
 }
+
+/** A bare user row (created_at/updated_at 1), for tests of the database layer itself. */
+export async function insertTestUser(
+  db: Kysely<Database>,
+  openid: string,
+  credits = 0,
+): Promise<void> {
+  await db
+    .insertInto('wechat_users')
+    .values({
+      openid,
+      unionid: null,
+      subscribed: 0,
+      subscription_event_time: null,
+      nickname: null,
+      avatar_url: null,
+      credits,
+      member_expires_at: null,
+      created_at: 1,
+      updated_at: 1,
+    })
+    .execute()
+}

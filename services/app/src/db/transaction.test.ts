@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { Kysely } from 'kysely'
-import type { Database } from './database.js'
-import { createTestDatabase, testDialects, type TestDatabase } from './test-databases.js'
+import {
+  createTestDatabase,
+  insertTestUser,
+  testDialects,
+  type TestDatabase,
+} from './test-databases.js'
 import { inTransaction, isRetryableTransactionError } from './transaction.js'
 
 function lockError(code: string) {
@@ -19,22 +22,6 @@ for (const dialect of testDialects()) {
       await database.destroy()
     })
 
-    const insertUser = (db: Kysely<Database>, openid: string) =>
-      db
-        .insertInto('wechat_users')
-        .values({
-          openid,
-          unionid: null,
-          subscribed: 0,
-          subscription_event_time: null,
-          nickname: null,
-          avatar_url: null,
-          member_expires_at: null,
-          created_at: 1,
-          updated_at: 1,
-        })
-        .execute()
-
     const count = async (openid: string) =>
       (
         await database.db
@@ -48,7 +35,7 @@ for (const dialect of testDialects()) {
       let tries = 0
       await inTransaction(database.db, async (trx) => {
         tries += 1
-        await insertUser(trx, 'o_retry')
+        await insertTestUser(trx, 'o_retry')
         if (tries === 1) throw lockError('ER_LOCK_DEADLOCK')
       })
       assert.equal(tries, 2)
@@ -60,7 +47,7 @@ for (const dialect of testDialects()) {
       await assert.rejects(
         inTransaction(database.db, async (trx) => {
           tries += 1
-          await insertUser(trx, 'o_no_retry')
+          await insertTestUser(trx, 'o_no_retry')
           throw new TypeError('bug')
         }),
         TypeError,
