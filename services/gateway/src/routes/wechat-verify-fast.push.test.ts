@@ -291,11 +291,14 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
   }
 
   it('reads a malformed escape in the query as Fastify does: as written, signed as written', async () => {
+    // Its own timestamp per request: one signature per request, so no replay claim joins them. Counted
+    // down from one reading of the clock: read per request, a second ticking over between two requests
+    // could hand both the same timestamp (and the second a replayed query).
+    const now = Math.floor(Date.now() / 1000)
     let offset = 0
     for (const nonce of ['%41%zz', '%E4%B8', 'n%zz+1']) {
       const make: Make = () => {
-        // Its own timestamp per request: one signature per request, so no replay claim joins them.
-        const timestamp = String(Math.floor(Date.now() / 1000) - (offset += 1))
+        const timestamp = String(now - (offset += 1))
         const asRead = nonce.replaceAll('+', ' ')
         const xml = inboundXml({
           CreateTime: (createTime += 1),
