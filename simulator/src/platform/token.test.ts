@@ -44,6 +44,18 @@ describe('access tokens', () => {
     assert.equal((await userInfo(String(answer.access_token))).errcode, 42001)
   })
 
+  it('answers a fresh token 7200 s however long minting and answering take between them', async () => {
+    // A clock that moves 3 ms at every reading: what a slow machine does between minting and answering.
+    let at = 1_700_000_000_000
+    const slow = await startTestSimulator({ now: () => (at += 3) })
+    try {
+      assert.equal((await slow.json(tokenPath)).expires_in, 7200)
+      assert.equal((await slow.json('/cgi-bin/stable_token', { body: stable() })).expires_in, 7200)
+    } finally {
+      await slow.close()
+    }
+  })
+
   it('refuses a wrong secret (40125), a wrong appid (40013), a wrong grant_type (40002) and POST (43001)', async () => {
     const base = '/cgi-bin/token?grant_type=client_credential'
     assert.equal((await sim.json(`${base}&appid=${TEST_APP_ID}&secret=nope`)).errcode, 40125)

@@ -36,6 +36,7 @@ export interface TokenStore {
   /** Every token expires now (42001 afterwards). */
   expireAll(): void
   list(): IssuedToken[]
+  /** Seconds the token has left, to the nearest second: a token minted a few ms ago has 7200, as WeChat answers. */
   expiresInS(token: IssuedToken): number
 }
 
@@ -128,7 +129,9 @@ export function createTokenStore(ctx: SimContext): TokenStore {
       for (const token of byValue.values()) if (token.expiresAt > now) token.expiresAt = now
     },
     list: () => [...byValue.values()],
-    expiresInS: (token) => Math.max(0, Math.floor((token.expiresAt - ctx.now()) / 1000)),
+    // Not floored: the clock reads again between minting and answering, and a fresh token would
+    // say 7199 s whenever a millisecond passed in between.
+    expiresInS: (token) => Math.max(0, Math.round((token.expiresAt - ctx.now()) / 1000)),
   }
 }
 
