@@ -1,11 +1,13 @@
 // buildApp: the gateway's Fastify instance (WeChat's three URLs + ops), wired from config and deps; never listens.
 import { createSecretKey } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
 import type { FastifyInstance } from 'fastify'
 import { createInternalClient } from '@wxgate/internal-api'
 import { buildService, createLoggerOptions } from '@wxgate/service-kit'
 import type { BuildServiceOptions } from '@wxgate/service-kit'
 import { createMessageCrypto } from '@wxgate/wechat'
-import type { GatewayConfig } from './config.js'
+import type { GatewayConfig, TrustProxy } from './config.js'
 import { isEventJob, runEventJob } from './events/app-calls.js'
 import type { AppCallName, AppClient, EventJob } from './events/app-calls.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './events/dedupe.js'
@@ -44,8 +46,17 @@ export interface GatewayDeps {
   randomBytes?: (size: number) => Buffer
 }
 
-function trustHops(hops: number): (address: string, hop: number) => boolean {
-  return (_address, hop) => hop < hops
+type ProxyTrust = (address: string, hop: number) => boolean
+
+/**
+ * TRUST_PROXY as one function (undefined: trust no proxy), given to Fastify and to the fast path
+ * alike, so both name the same client address. A hop count trusts that many proxies nearest to us.
+ */
+function proxyTrust(setting: TrustProxy): ProxyTrust | undefined {
+  if (setting === false) return undefined
+  if (setting === true) return () => true
+  if (typeof setting === 'number') return (_address, hop) => hop < setting
+  return proxyAddr.compile(setting)
 }
 
 function jobType(job: EventJob): string {
@@ -59,13 +70,12 @@ export async function buildApp(options: {
 }): Promise<FastifyInstance> {
   const { config, deps = {} } = options
   const now = deps.now ?? Date.now
+  const trust = proxyTrust(config.trustProxy)
 
   const app = buildService({
     name: 'gateway',
     logger: deps.logger ?? createLoggerOptions({ level: config.logLevel, name: 'gateway' }),
-    // A hop count becomes the function form: trust that many proxies nearest to us.
-    trustProxy:
-      typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    trustProxy: trust ?? false,
     bodyLimit: XML_BODY_LIMIT,
   })
   const metrics = createGatewayMetrics(app.metrics.registry)
@@ -203,7 +213,11 @@ export async function buildApp(options: {
     createVerifyFastPath(app, {
       token: config.wechat.token,
       push,
-      answered: metrics.fastPathRequests,
+      taken: metrics.fastPathRequests,
+      clientAddress:
+        trust === undefined
+          ? (req: IncomingMessage) => req.socket.remoteAddress
+          : (req: IncomingMessage) => proxyAddr(req, trust),
     }),
   )
   await app.register(paymentNotifyRoutes, {

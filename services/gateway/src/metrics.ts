@@ -42,7 +42,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     }),
     fastPathRequests: new Counter({
       name: 'gateway_fast_path_requests_total',
-      help: 'Requests to the WeChat URL answered on the node:http server ahead of Fastify, by method',
+      help: 'Requests to the WeChat URL taken by the node:http fast path ahead of Fastify, by method',
       labelNames: ['method'],
       registers: [registry],
     }),

@@ -3,6 +3,8 @@
 import { after, before, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { createLoggerOptions } from '@wxgate/service-kit'
@@ -359,5 +361,51 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
       ['incoming request', 'wechat push refused', 'request refused', 'request completed'],
     )
     assert.equal(logged[1]?.code, 'SIGNATURE_MISMATCH')
+  })
+  it('logs a push whose client leaves mid-body as the route does: refused with 400, not timed', async () => {
+    const count = async (): Promise<number> =>
+      metricValue(
+        (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body,
+        'http_request_duration_seconds_count',
+        { method: 'POST', route: PATH, status: '400' },
+      ) ?? 0
+    /** Sends the head and part of the body on a raw socket, then closes it; returns the log lines. */
+    const abandon = async (requestId: string, chunked: boolean): Promise<unknown[]> => {
+      const sent = text('safe')()
+      const part = sent.body.slice(0, 40)
+      const framing = chunked
+        ? `transfer-encoding: chunked\r\n\r\n${part.length.toString(16)}\r\n${part}\r\n`
+        : `content-length: ${Buffer.byteLength(sent.body)}\r\n\r\n${part}`
+      const socket = connect(port, '127.0.0.1')
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve).once('error', reject)
+      })
+      socket.write(
+        `POST ${sent.url} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: text/xml\r\n` +
+          `x-request-id: ${requestId}\r\n${framing}`,
+      )
+      await sleep(30)
+      socket.destroy()
+      const mine = (): Record<string, unknown>[] => lines.filter((l) => l.reqId === requestId)
+      // Nothing answers, so nothing to wait for but the refusal's line (or a second without it).
+      for (let waited = 0; waited < 1000 && !mine().some((l) => l.msg === 'request refused');) {
+        await sleep(10)
+        waited += 10
+      }
+      await sleep(50) // and any line that would follow it
+      return mine().map(({ msg, code, statusCode, error }) => ({ msg, code, statusCode, error }))
+    }
+    const [postsBefore, countBefore] = [await fastPathPosts(), await count()]
+    const fast = await abandon('req-abandoned-fast', false)
+    assert.equal((await fastPathPosts()) - postsBefore, 1, 'the fast path took the first')
+    const reference = await abandon('req-abandoned-fastify', true)
+    assert.equal((await fastPathPosts()) - postsBefore, 1, 'Fastify took the chunked one')
+    assert.deepEqual(fast, reference)
+    assert.deepEqual(fast, [
+      { msg: 'incoming request', code: undefined, statusCode: undefined, error: undefined },
+      { msg: 'request refused', code: 'BAD_REQUEST', statusCode: 400, error: 'aborted' },
+    ])
+    // No answer was written, so neither path times one.
+    assert.equal(await count(), countBefore)
   })
 })

@@ -41,9 +41,11 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
   let gateway: TestGateway
   let origin: string
   const lines: LogLine[] = []
+  /** Where every gateway of this suite writes its log lines (into `lines`). */
+  let sink: Writable
 
   before(async () => {
-    const stream = new Writable({
+    sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         for (const line of chunk.toString('utf8').split('\n')) {
           if (line !== '') lines.push(JSON.parse(line) as LogLine)
@@ -51,7 +53,7 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
         callback()
       },
     })
-    const logger = pino(createLoggerOptions({ level: 'info', name: 'gateway' }), stream)
+    const logger = pino(createLoggerOptions({ level: 'info', name: 'gateway' }), sink)
     gateway = await startGateway({ appUrl: 'http://127.0.0.1:9', deps: { logger } })
     origin = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   })
@@ -203,6 +205,48 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
     assert.match(none.requestId ?? '', /^[0-9a-f-]{36}$/)
     assert.notEqual(none.requestId, bad.requestId)
   })
+
+  // TRUST_PROXY unset trusts loopback, where these requests come from: the last forwarded hop.
+  for (const [trustProxy, client] of [
+    [undefined, '198.51.100.2'],
+    ['2', '203.0.113.7'],
+    ['false', '127.0.0.1'],
+  ] as const) {
+    it(`names the client as the route does with TRUST_PROXY=${trustProxy ?? '(unset)'}: ${client}`, async () => {
+      const own =
+        trustProxy === undefined
+          ? gateway
+          : await startGateway({
+              appUrl: 'http://127.0.0.1:9',
+              env: { TRUST_PROXY: trustProxy },
+              deps: { logger: pino(createLoggerOptions({ level: 'info', name: 'gateway' }), sink) },
+            })
+      try {
+        const ownOrigin =
+          own === gateway ? origin : await own.app.listen({ host: '127.0.0.1', port: 0 })
+        const url = `${PATH}?${signedQuery().toString()}`
+        const forwarded = '203.0.113.7, 198.51.100.2'
+        const id = `fwd-${trustProxy ?? 'default'}`
+        await fetch(`${ownOrigin}${url}`, {
+          headers: { 'x-request-id': `${id}-fast`, 'x-forwarded-for': forwarded },
+        })
+        await own.app.inject({
+          method: 'GET',
+          url,
+          headers: { 'x-request-id': `${id}-ref`, 'x-forwarded-for': forwarded },
+          remoteAddress: '127.0.0.1',
+        })
+        const addressOf = (reqId: string): unknown => {
+          const line = lines.find((l) => l.reqId === reqId && l.msg === 'incoming request')
+          return (line?.req as Record<string, unknown> | undefined)?.remote_address
+        }
+        assert.equal(addressOf(`${id}-ref`), client)
+        assert.equal(addressOf(`${id}-fast`), client)
+      } finally {
+        if (own !== gateway) await own.close()
+      }
+    })
+  }
 
   it('never answers HEAD, POST, other paths or a trailing slash with the GET answer', async () => {
     const query = signedQuery().toString()

@@ -119,16 +119,25 @@ function requestLog(log: FastifyBaseLogger, reqId: string, infoOn: () => boolean
  */
 export function createVerifyFastPath(
   app: FastifyInstance,
-  options: { token: string; push?: PushHandler; answered?: Counter<'method'> },
+  options: {
+    token: string
+    push?: PushHandler
+    taken?: Counter<'method'>
+    /** The client's address as Fastify's `request.ip` names it (TRUST_PROXY); default: the socket's. */
+    clientAddress?: (req: IncomingMessage) => string | undefined
+  },
 ): FastPath {
   const { token, push } = options
-  // Bound once: an unlabelled inc() per request.
-  const answeredGet = options.answered?.labels({ method: 'GET' })
-  const answeredPost = options.answered?.labels({ method: 'POST' })
+  const clientAddress = options.clientAddress ?? ((req) => req.socket.remoteAddress)
+  // Bound once: an unlabelled inc() per request taken.
+  const takenGet = options.taken?.labels({ method: 'GET' })
+  const takenPost = options.taken?.labels({ method: 'POST' })
   const genReqId = createGenReqId(REQUEST_ID_HEADER)
   const log = app.log
   const unauthorized = refusal(new GatewayErrors.PUSH_UNAUTHORIZED())
   const invalid = refusal(new GatewayErrors.MESSAGE_INVALID())
+  // What a body that never arrives in full maps to: Fastify gives its read error status 400.
+  const abandoned = mapError({ statusCode: 400 })
   const duration = app.metrics.httpRequestDuration
   // One bound child per method and status (labels checked once); prom-client still hashes them per observe.
   const observed = new Map<string, ReturnType<typeof duration.labels>>()
@@ -158,8 +167,6 @@ export function createVerifyFastPath(
   const finish = (method: string, reqId: string, started: number, statusCode: number): void => {
     const seconds = (performance.now() - started) / 1000
     observer(method, statusCode).observe(seconds)
-    const answered = method === 'GET' ? answeredGet : answeredPost
-    answered?.inc()
     if (infoOn()) {
       log.info({ reqId, res: { statusCode }, responseTime: seconds * 1000 }, 'request completed')
     }
@@ -244,7 +251,7 @@ export function createVerifyFastPath(
       id: reqId,
       method: req.method,
       url,
-      ip: req.socket.remoteAddress,
+      ip: clientAddress(req),
       headers: req.headers,
     }
     log.info({ reqId, req: req_ }, 'incoming request')
@@ -285,8 +292,21 @@ export function createVerifyFastPath(
     }
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    // The client went away mid-body: there is no one to answer.
-    req.on('error', () => undefined)
+    // The client went away mid-body: there is no one to answer. Logged as Fastify's body reader and
+    // service-kit's errorHandler log it (a 400 refusal); like there, no response, so nothing is timed.
+    req.on('error', (error) => {
+      if (infoOn()) {
+        log.info(
+          {
+            reqId,
+            code: abandoned.body.code,
+            statusCode: abandoned.statusCode,
+            error: error.message,
+          },
+          'request refused',
+        )
+      }
+    })
     req.once('end', () => {
       // A push arrives in one chunk: decode it in place rather than copy it first.
       const body =
@@ -314,10 +334,12 @@ export function createVerifyFastPath(
     if ((q === -1 ? url : url.slice(0, q)) !== WECHAT_VERIFY_PATH) return false
     if (req.method === 'POST') {
       if (push === undefined || !carriesPush(req)) return false
+      takenPost?.inc()
       handlePush(push, req, res, q === -1 ? '' : url.slice(q + 1))
       return true
     }
 
+    takenGet?.inc()
     const started = performance.now()
     const reqId = genReqId(req)
     incoming(req, reqId, url)
