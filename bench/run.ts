@@ -24,6 +24,7 @@ import type { LoadResult, PreparedRequest } from './load/wrk.js'
 import { machineInfo } from './machine-info.js'
 import {
   freePort,
+  findProcessByName,
   readCpuSeconds,
   runToCompletion,
   setAffinity,
@@ -168,15 +169,21 @@ async function measurePair(
   return [combineRuns(runs[0]), combineRuns(runs[1])]
 }
 
-/** Runs `load` and adds the CPU time the servers spent on it. */
+/**
+ * Runs `load` and adds the CPU time the servers spent on it, and the database server's apart when its
+ * pid is given (pair 3: what the same transaction costs MariaDB behind each member).
+ */
 async function withServerCpu(
   servers: readonly ManagedProcess[],
   load: () => Promise<LoadResult>,
+  databasePid?: number,
 ): Promise<LoadResult> {
   const cpu = async () => Promise.all(servers.map((s) => readCpuSeconds(s.pid)))
-  const before = await cpu()
+  const databaseCpu = async () =>
+    databasePid === undefined ? undefined : readCpuSeconds(databasePid)
+  const [before, databaseBefore] = [await cpu(), await databaseCpu()]
   const result = await load()
-  const after = await cpu()
+  const [after, databaseAfter] = [await cpu(), await databaseCpu()]
   const used = after.map((a, i) => a - (before[i] ?? 0))
   const total = used.reduce((a, b) => a + b, 0)
   const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, result.requests)
@@ -184,6 +191,9 @@ async function withServerCpu(
     ...result,
     serverCpuUsPerRequest: perRequest(total),
     serverCpuCores: total / result.durationS,
+    ...(databaseBefore === undefined || databaseAfter === undefined
+      ? {}
+      : { databaseCpuUsPerRequest: perRequest(databaseAfter - databaseBefore) }),
     ...(servers.length > 1
       ? {
           serverCpuByProcess: Object.fromEntries(
@@ -548,6 +558,8 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
 
   // Pair 3: payment notifications end to end on distinct orders.
   const payRuns = { sent: 0, success: 0, refused: 0, distinct: true }
+  // The local MariaDB (the bench's database is always on 127.0.0.1), to time it behind each member.
+  const databasePid = await findProcessByName(['mariadbd', 'mysqld'])
   /** Pair 3's rule: nothing pinned, the two services, the database and wrk share both cores. */
   async function unpinned<T>(run: () => Promise<T>): Promise<T> {
     if (settings.serverCpus === undefined) return run()
@@ -595,13 +607,16 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
     const file = await requestFile(payNotifications(merchant, orders, new Date()))
     const startUs = monotonicUs()
     const result = await unpinned(() =>
-      withServerCpu([gateway, app], () =>
-        runWrk({
-          origin: gatewayOrigin,
-          requestFile: file,
-          connections,
-          durationS: settings.durationS,
-        }),
+      withServerCpu(
+        [gateway, app],
+        () =>
+          runWrk({
+            origin: gatewayOrigin,
+            requestFile: file,
+            connections,
+            durationS: settings.durationS,
+          }),
+        databasePid,
       ),
     )
     profileWindows.push({
@@ -644,6 +659,7 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
       durationS: settings.durationS,
       users: settings.users,
       orders: settings.bareOrders,
+      databasePid,
     })
     if (theirs.exhausted)
       notes.push('The bare loop ran out of prepared orders: its rate is a lower bound.')
@@ -668,13 +684,16 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
       const needed = Math.ceil(aloneRate * settings.durationS) + 1000
       const orders = await createOrders(appOrigin, users, 'credits_100', needed)
       const file = await requestFile(signedOrderUpdates(internalSecret, orders, new Date()))
-      const result = await withServerCpu([app], () =>
-        runWrk({
-          origin: appOrigin,
-          requestFile: file,
-          connections: pc,
-          durationS: settings.durationS,
-        }),
+      const result = await withServerCpu(
+        [app],
+        () =>
+          runWrk({
+            origin: appOrigin,
+            requestFile: file,
+            connections: pc,
+            durationS: settings.durationS,
+          }),
+        databasePid,
       )
       if (result.requests > orders.length) payRuns.distinct = false
       return result

@@ -17,6 +17,8 @@ export interface BarePayLoopOptions {
   durationS: number
   users: number
   orders: number
+  /** The database server's pid: the loop reports its CPU per transaction over the measured window. */
+  databasePid?: number | undefined
 }
 
 export async function runBarePayLoop(
@@ -31,6 +33,7 @@ export async function runBarePayLoop(
       DURATION_S: String(options.durationS),
       USERS: String(options.users),
       ORDERS: String(options.orders),
+      ...(options.databasePid === undefined ? {} : { DATABASE_PID: String(options.databasePid) }),
     },
     cwd: options.root,
     cpus: options.cpus,

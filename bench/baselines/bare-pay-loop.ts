@@ -1,6 +1,7 @@
 // Pair 3 baseline: app's payment transaction as bare mysql2 statements, at a fixed concurrency, on distinct orders.
 // Prepares its own users and pending orders in its own database (app's schema), then measures; prints one JSON line.
 import { createPool } from 'mysql2/promise'
+import { readCpuSeconds } from '../processes/managed-process.js'
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 
 const concurrency = Number(process.env.CONCURRENCY)
@@ -128,6 +129,12 @@ async function recordPayment(outTradeNo: string, transactionId: string): Promise
   return changed
 }
 
+/** CPU seconds the database server (DATABASE_PID) has used so far, as the bench reads a server's. */
+async function databaseCpuSeconds(): Promise<number | undefined> {
+  const pid = process.env.DATABASE_PID
+  return pid === undefined ? undefined : readCpuSeconds(Number(pid))
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
@@ -160,11 +167,13 @@ await new Promise((r) => setTimeout(r, warmupS * 1000))
 measuring = true
 const measuredStart = performance.now()
 const cpuStart = process.cpuUsage()
+const databaseCpuStart = await databaseCpuSeconds()
 await new Promise((r) => setTimeout(r, durationS * 1000))
 stop = true
 const elapsedS = (performance.now() - measuredStart) / 1000
 const cpu = process.cpuUsage(cpuStart)
 const cpuUs = cpu.user + cpu.system
+const databaseCpuEnd = await databaseCpuSeconds()
 await Promise.all(workers)
 await pool.end()
 
@@ -179,6 +188,12 @@ process.stdout.write(
       exhausted,
       serverCpuUsPerRequest: cpuUs / Math.max(1, latencies.length),
       serverCpuCores: cpuUs / 1e6 / elapsedS,
+      ...(databaseCpuStart === undefined || databaseCpuEnd === undefined
+        ? {}
+        : {
+            databaseCpuUsPerRequest:
+              ((databaseCpuEnd - databaseCpuStart) * 1e6) / Math.max(1, latencies.length),
+          }),
       latencyMs: {
         mean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
         p50: percentile(latencies, 50),

@@ -28,6 +28,8 @@ export interface LoadResult {
   serverCpuCores?: number
   /** CPU µs per request of each server process, by name, when there are several. */
   serverCpuByProcess?: Record<string, number>
+  /** CPU µs per request the database server spent in the same window (pair 3; not in the above). */
+  databaseCpuUsPerRequest?: number
 }
 
 interface WrkJson {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 
 export interface ManagedProcess {
@@ -176,4 +176,18 @@ export async function setAffinity(pid: number, cpus: string): Promise<void> {
     },
   )
   if (code !== 0) throw new Error(`taskset -p ${cpus} ${pid} failed: ${output}`)
+}
+
+/** The pid of a running process whose command name (/proc/<pid>/comm) is one of `names`, if any. */
+export async function findProcessByName(names: readonly string[]): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (names.includes((await readFile(`/proc/${entry}/comm`, 'utf8')).trim()))
+        return Number(entry)
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return undefined
 }

@@ -78,6 +78,45 @@ describe('benchmarks report', () => {
     assert.match(text, /- a note/)
   })
 
+  it("shows the database server's CPU behind each member that measured it", () => {
+    const withDatabase = (result: LoadResult, us: number): LoadResult => ({
+      ...result,
+      databaseCpuUsPerRequest: us,
+    })
+    const measured: PairResult = {
+      ...pair(withDatabase(load(300, 10), 1290.4), withDatabase(load(1200, 10), 520)),
+      parts: [{ name: 'app (internal order/update)', result: withDatabase(load(900, 10), 370) }],
+    }
+    const report = (p: PairResult): BenchReport => ({
+      machine: {
+        cpuModel: 'x',
+        cpuCount: 2,
+        memoryGiB: 4,
+        kernel: '6',
+        node: 'v20',
+        versions: {},
+        commit: 'c',
+      },
+      settings: benchSettings({}),
+      startedAt: new Date(0),
+      finishedAt: new Date(1000),
+      loadAverage: { start: 0, end: 0 },
+      pairs: [p],
+      scaling: [],
+      peakRss: [],
+      notes: [],
+      profiles: undefined,
+    })
+    assert.match(
+      renderResults(report(measured)),
+      /Pair 3, the database server's CPU per request \(all its threads\): behind ours 1290 µs, behind the baseline 520 µs, behind app alone 370 µs\./,
+    )
+    assert.doesNotMatch(
+      renderResults(report(pair(load(300, 10), load(1200, 10)))),
+      /database server/,
+    )
+  })
+
   it('replaces only the generated block and keeps the hand-written text around it', () => {
     const doc = `# Title\n\nmethod\n\n${BLOCK_START}\nold numbers\n${BLOCK_END}\n\n## Analysis\nkept\n`
     const next = replaceResultsBlock(doc, `${BLOCK_START}\nnew numbers\n${BLOCK_END}\n`)

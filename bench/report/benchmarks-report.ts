@@ -126,6 +126,24 @@ export function renderResults(report: BenchReport): string {
       const parts = Object.entries(split).map(([name, us]) => `${name} ${Math.round(us)} µs`)
       out.push('', `Pair ${pair.id}, CPU per request by process: ${parts.join(', ')}.`)
     }
+    const database = [
+      ['ours', pair.subject.result],
+      ['the baseline', pair.baseline.result],
+      ...(pair.parts ?? []).map(
+        (part) => [`${part.name.split(' ')[0] ?? part.name} alone`, part.result] as const,
+      ),
+    ] as const
+    const databaseParts = database.flatMap(([name, r]) =>
+      r.databaseCpuUsPerRequest === undefined
+        ? []
+        : [`behind ${name} ${Math.round(r.databaseCpuUsPerRequest)} µs`],
+    )
+    if (databaseParts.length > 0) {
+      out.push(
+        '',
+        `Pair ${pair.id}, the database server's CPU per request (all its threads): ${databaseParts.join(', ')}.`,
+      )
+    }
     for (const part of pair.parts ?? []) {
       const r = part.result
       out.push(
