@@ -197,6 +197,18 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
     return metricValue(metrics, 'gateway_fast_path_requests_total', { method: 'POST' }) ?? 0
   }
 
+  /** POSTs to the WeChat URL answered with `status`, as http_request_duration_seconds counts them. */
+  async function timedPosts(status: string): Promise<number> {
+    const metrics = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
+    return (
+      metricValue(metrics, 'http_request_duration_seconds_count', {
+        method: 'POST',
+        route: PATH,
+        status,
+      }) ?? 0
+    )
+  }
+
   /** Sends a push over the socket (which the fast path must answer) and through app.inject. */
   async function expectSame(make: Make, mode?: PushMode): Promise<Answer> {
     const before = await fastPathPosts()
@@ -340,13 +352,7 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
   })
 
   it('echoes a caller X-Request-Id, logs the refusal with it, and counts the request under the route', async () => {
-    const countBefore = async (): Promise<number> =>
-      metricValue(
-        (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body,
-        'http_request_duration_seconds_count',
-        { method: 'POST', route: PATH, status: '401' },
-      ) ?? 0
-    const before = await countBefore()
+    const before = await timedPosts('401')
     const sent = withQuery(text('safe'), { signature: 'f'.repeat(40) })()
     const answer = await overHttp({
       ...sent,
@@ -354,7 +360,7 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
     })
     assert.equal(answer.status, 401)
     assert.equal(answer.requestId, 'req-fast-1')
-    assert.equal((await countBefore()) - before, 1)
+    assert.equal((await timedPosts('401')) - before, 1)
     const logged = lines.filter((line) => line.reqId === 'req-fast-1')
     assert.deepEqual(
       logged.map((line) => line.msg),
@@ -362,13 +368,8 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
     )
     assert.equal(logged[1]?.code, 'SIGNATURE_MISMATCH')
   })
+
   it('logs a push whose client leaves mid-body as the route does: refused with 400, not timed', async () => {
-    const count = async (): Promise<number> =>
-      metricValue(
-        (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body,
-        'http_request_duration_seconds_count',
-        { method: 'POST', route: PATH, status: '400' },
-      ) ?? 0
     /** Sends the head and part of the body on a raw socket, then closes it; returns the log lines. */
     const abandon = async (requestId: string, chunked: boolean): Promise<unknown[]> => {
       const sent = text('safe')()
@@ -395,7 +396,7 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
       await sleep(50) // and any line that would follow it
       return mine().map(({ msg, code, statusCode, error }) => ({ msg, code, statusCode, error }))
     }
-    const [postsBefore, countBefore] = [await fastPathPosts(), await count()]
+    const [postsBefore, timedBefore] = [await fastPathPosts(), await timedPosts('400')]
     const fast = await abandon('req-abandoned-fast', false)
     assert.equal((await fastPathPosts()) - postsBefore, 1, 'the fast path took the first')
     const reference = await abandon('req-abandoned-fastify', true)
@@ -406,6 +407,6 @@ describe('POST …/verify on the listening server (fast path ahead of Fastify)',
       { msg: 'request refused', code: 'BAD_REQUEST', statusCode: 400, error: 'aborted' },
     ])
     // No answer was written, so neither path times one.
-    assert.equal(await count(), countBefore)
+    assert.equal(await timedPosts('400'), timedBefore)
   })
 })
