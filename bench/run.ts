@@ -122,18 +122,26 @@ async function measure(
   return result
 }
 
+interface Member {
+  origin: string
+  servers: readonly ManagedProcess[]
+}
+
 /**
- * Both members of a pair: each warmed up, then measured in alternating rounds (ours, theirs, ours,
- * theirs) that add up to the same duration, so a burst of other work on the machine lands on both.
+ * Both members of a pair, and any reference measured beside them (pair 2's floor): each warmed up,
+ * then measured in alternating rounds (ours, theirs, …, ours, theirs, …) that add up to the same
+ * duration, so a burst of other work on the machine lands on all of them.
  */
 async function measurePair(
-  ours: { origin: string; servers: readonly ManagedProcess[] },
-  theirs: { origin: string; servers: readonly ManagedProcess[] },
+  ours: Member,
+  theirs: Member,
   connections: number,
   files: { warmup: string; measured: string },
   label: string,
-): Promise<[LoadResult, LoadResult]> {
-  for (const member of [ours, theirs]) {
+  references: readonly Member[] = [],
+): Promise<[LoadResult, LoadResult, ...LoadResult[]]> {
+  const members = [ours, theirs, ...references]
+  for (const member of members) {
     await runWrk({
       origin: member.origin,
       requestFile: files.warmup,
@@ -143,9 +151,9 @@ async function measurePair(
     })
   }
   const roundS = settings.durationS / settings.rounds
-  const runs: [LoadResult[], LoadResult[]] = [[], []]
+  const runs = members.map((): LoadResult[] => [])
   for (let round = 0; round < settings.rounds; round++) {
-    for (const [i, member] of [ours, theirs].entries()) {
+    for (const [i, member] of members.entries()) {
       const startUs = monotonicUs()
       runs[i]?.push(
         await withServerCpu(member.servers, () =>
@@ -166,7 +174,8 @@ async function measurePair(
         })
     }
   }
-  return [combineRuns(runs[0]), combineRuns(runs[1])]
+  const [oursRuns = [], theirRuns = [], ...referenceRuns] = runs
+  return [combineRuns(oursRuns), combineRuns(theirRuns), ...referenceRuns.map(combineRuns)]
 }
 
 /**
@@ -448,22 +457,31 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
       warmup: await requestFile(pushes.slice(0, settings.pushPool)),
       measured: await requestFile(pushes.slice(settings.pushPool)),
     }
+    const accountEnv = {
+      WECHAT_TOKEN: keys.token,
+      WECHAT_APPID: keys.appId,
+      WECHAT_ENCODING_AES_KEY: keys.encodingAesKey,
+      REPLY_TEXT,
+    }
     const peerPort = await freePort()
     const peerOrigin = `http://127.0.0.1:${peerPort}`
     const peer = await startServer(
       'wechat-peer',
       launched('bench/baselines/wechat-peer-server.ts'),
-      {
-        PORT: String(peerPort),
-        WECHAT_TOKEN: keys.token,
-        WECHAT_APPID: keys.appId,
-        WECHAT_ENCODING_AES_KEY: keys.encodingAesKey,
-        REPLY_TEXT,
-      },
+      { PORT: String(peerPort), ...accountEnv },
       `${peerOrigin}/healthz`,
     )
+    // What node:http alone costs for this exchange: the floor under both members (docs/benchmarks.md).
+    const floorPort = await freePort()
+    const floorOrigin = `http://127.0.0.1:${floorPort}`
+    const floor = await startServer(
+      'push-floor',
+      launched('bench/baselines/push-floor-server.ts'),
+      { PORT: String(floorPort), ...accountEnv },
+      `${floorOrigin}/healthz`,
+    )
     const probe = safeModeTextPushes(keys, 1, nowS, 1n)[0]
-    for (const origin of [gatewayOrigin, peerOrigin]) {
+    for (const origin of [gatewayOrigin, peerOrigin, floorOrigin]) {
       const response = await fetch(`${origin}${probe?.path ?? ''}`, {
         method: 'POST',
         headers: probe?.headers,
@@ -480,15 +498,17 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
         `${origin} replies with the encrypted text`,
       )
     }
-    const [ours, theirs] = await measurePair(
+    const [ours, theirs, floorResult] = await measurePair(
       { origin: gatewayOrigin, servers: [gateway] },
       { origin: peerOrigin, servers: [peer] },
       c,
       files,
       'pair 2 (safe-mode text)',
+      [{ origin: floorOrigin, servers: [floor] }],
     )
     peakRss.push({ name: 'wechat (node-webot) peer', bytes: await peer.peakRssBytes() })
     await stopServer(peer)
+    await stopServer(floor)
     pairs.push({
       id: 2,
       title: 'Safe-mode text message: verify, decrypt, parse, encrypted reply',
@@ -496,6 +516,14 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
       baseline: { name: '`wechat` 2.1.0 middleware on node:http', result: theirs },
       connections: c,
       target: { minRatio: 1.5 },
+      ...(floorResult === undefined
+        ? {}
+        : {
+            floor: {
+              name: 'node:http reading the push and sending a ready-made reply of the same size',
+              result: floorResult,
+            },
+          }),
     })
     scaling.push({
       endpoint: 'gateway POST …/verify (safe-mode text)',

@@ -5,6 +5,7 @@ import type { LoadResult } from '../load/wrk.js'
 import {
   BLOCK_END,
   BLOCK_START,
+  floorLine,
   pairMet,
   pairRatio,
   renderResults,
@@ -115,6 +116,27 @@ describe('benchmarks report', () => {
       renderResults(report(pair(load(300, 10), load(1200, 10)))),
       /database server/,
     )
+  })
+
+  it('says what is left above the floor, and the best ratio a server could reach on it', () => {
+    const cpuAt = (result: LoadResult, us: number): LoadResult => ({
+      ...result,
+      serverCpuUsPerRequest: us,
+    })
+    const measured: PairResult = {
+      ...pair(cpuAt(load(5000, 40), 171.4), cpuAt(load(4000, 40), 213)),
+      id: 2,
+      subject: { name: 'gateway', result: cpuAt(load(5000, 40), 171.4) },
+      target: { minRatio: 1.5 },
+      floor: { name: 'bare reader', result: cpuAt(load(7000, 20), 142) },
+    }
+    assert.equal(
+      floorLine(measured),
+      'Pair 2, floor (bare reader), same rounds: 7,000 req/s, p99 20.0 ms, CPU 142 (1.00) µs/req. ' +
+        'Above it: gateway 29 µs, the baseline 71 µs per request. With nothing above the floor, a ' +
+        'server would reach 1.50× the baseline by CPU per request (target 1.5×).',
+    )
+    assert.equal(floorLine(pair(load(300, 10), load(1200, 10))), undefined)
   })
 
   it('replaces only the generated block and keeps the hand-written text around it', () => {

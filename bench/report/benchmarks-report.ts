@@ -16,6 +16,11 @@ export interface PairResult {
   target: { minRatio: number; maxP99Ms?: number }
   /** Parts of ours measured alone at the same connections (e.g. app without the gateway). */
   parts?: { name: string; result: LoadResult }[]
+  /**
+   * The same exchange carried by a server doing none of the work, measured in the same rounds: the
+   * cost both members pay before their own code runs (pair 2).
+   */
+  floor?: { name: string; result: LoadResult }
 }
 
 export interface ScalingRow {
@@ -73,6 +78,28 @@ function cpuRatio(pair: PairResult): string {
 function targetText(pair: PairResult): string {
   const ratio = `≥ ${pair.target.minRatio}×`
   return pair.target.maxP99Ms === undefined ? ratio : `${ratio}, p99 < ${pair.target.maxP99Ms} ms`
+}
+
+/**
+ * The floor under a pair, and what it leaves: each member's CPU per request above it, and the best
+ * ratio (by CPU per request) a server of zero cost above the floor could reach against the baseline.
+ */
+export function floorLine(pair: PairResult): string | undefined {
+  const floor = pair.floor
+  if (floor === undefined) return undefined
+  const f = floor.result.serverCpuUsPerRequest
+  const ours = pair.subject.result.serverCpuUsPerRequest
+  const theirs = pair.baseline.result.serverCpuUsPerRequest
+  const head =
+    `Pair ${pair.id}, floor (${floor.name}), same rounds: ${rps(floor.result)} req/s, ` +
+    `p99 ${ms(floor.result.latencyMs.p99)} ms, CPU ${cpu(floor.result)} µs/req.`
+  if (f === undefined || ours === undefined || theirs === undefined) return head
+  const above = (us: number) => `${Math.round(us - f)} µs`
+  return (
+    `${head} Above it: ${pair.subject.name} ${above(ours)}, the baseline ${above(theirs)} per request. ` +
+    `With nothing above the floor, a server would reach ${(theirs / f).toFixed(2)}× the baseline by CPU per request ` +
+    `(target ${pair.target.minRatio}×).`
+  )
 }
 
 export function renderResults(report: BenchReport): string {
@@ -154,8 +181,12 @@ export function renderResults(report: BenchReport): string {
       )
     }
   }
+  for (const pair of pairs) {
+    const line = floorLine(pair)
+    if (line !== undefined) out.push('', line)
+  }
   const errors = pairs.flatMap((p) =>
-    [p.subject, p.baseline]
+    [p.subject, p.baseline, ...(p.floor === undefined ? [] : [p.floor])]
       .filter((m) => m.result.errors > 0)
       .map((m) => `pair ${p.id} ${m.name}: ${m.result.errors} errors (${m.result.non2xx} non-2xx)`),
   )
