@@ -1,5 +1,6 @@
 // GET and POST /api/v1/auth/wechat/verify answered on the node:http server ahead of Fastify
-// (benchmark pairs 1 and 2): the same answers without Fastify's per-request frame.
+// (benchmark pairs 1 and 2): the same answers without Fastify's per-request frame, each written at the
+// end of its event-loop turn together with the others of that turn (answer-queue.ts).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -7,6 +8,7 @@ import type { Counter } from 'prom-client'
 import { createGenReqId, mapError, REQUEST_ID_HEADER } from '@wxgate/service-kit'
 import { verifyUrlSignature } from '@wxgate/wechat'
 import { GatewayErrors } from '../errors.js'
+import { createAnswerQueue } from './answer-queue.js'
 import type { PushLog } from '../events/dispatch.js'
 import { WECHAT_VERIFY_PATH } from './wechat-verify.js'
 import type { CheckedPush, PushAnswer, PushHandler } from './wechat-push.js'
@@ -155,6 +157,11 @@ export function createVerifyFastPath(
     const level = log.level
     return level === 'info' || level === 'debug' || level === 'trace'
   }
+  // A write that throws is a bug (the answers are built before): logged, and the socket closed.
+  const answers = createAnswerQueue((error, res, reqId) => {
+    log.error({ reqId, err: error }, 'answer could not be written')
+    res.destroy()
+  })
   let closing = false
   // While closing, Fastify answers 503 and closes the connection: leave every request to it.
   app.addHook('preClose', (done) => {
@@ -245,6 +252,44 @@ export function createVerifyFastPath(
     finish('POST', reqId, started, 200)
   }
 
+  /** GET …/verify: the echo of a signed request, or its refusal. */
+  const answerVerify = (
+    res: ServerResponse,
+    reqId: string,
+    started: number,
+    signature: string | undefined,
+    timestamp: string | undefined,
+    nonce: string | undefined,
+    echostr: string | undefined,
+  ): void => {
+    if (signature === undefined || timestamp === undefined || nonce === undefined) {
+      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISSING')
+      return
+    }
+    // Checked before echostr is looked at: echoing it unchecked would let anyone claim the URL.
+    if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {
+      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISMATCH')
+      return
+    }
+    if (echostr === undefined) {
+      refuse(res, reqId, started, invalid, undefined)
+      return
+    }
+    if (infoOn()) log.info({ reqId }, 'wechat server URL verified')
+    res.writeHead(200, [
+      REQUEST_ID_HEADER,
+      reqId,
+      'content-type',
+      'text/plain; charset=utf-8',
+      'x-content-type-options',
+      'nosniff',
+      'content-length',
+      String(Buffer.byteLength(echostr)),
+    ])
+    res.end(echostr)
+    finish('GET', reqId, started, 200)
+  }
+
   const incoming = (req: IncomingMessage, reqId: string, url: string): void => {
     if (!infoOn()) return
     const req_ = {
@@ -287,7 +332,7 @@ export function createVerifyFastPath(
         requestLines,
       )
     } catch (error) {
-      fail(res, reqId, started, error)
+      answers.defer(res, reqId, () => fail(res, reqId, started, error))
       return
     }
     const chunks: Buffer[] = []
@@ -313,17 +358,10 @@ export function createVerifyFastPath(
         chunks.length === 1
           ? (chunks[0] as Buffer).toString('utf8')
           : Buffer.concat(chunks).toString('utf8')
-      handler
-        .handle(checked, body, { requestId: reqId, log: requestLines })
-        .then(
-          (answer) => answerPush(res, reqId, started, answer),
-          (error: unknown) => fail(res, reqId, started, error),
-        )
-        // Writing the answer itself failed: log it rather than let the rejection end the process.
-        .catch((error: unknown) => {
-          log.error({ reqId, err: error }, 'push answer could not be written')
-          res.destroy()
-        })
+      handler.handle(checked, body, { requestId: reqId, log: requestLines }).then(
+        (answer) => answers.defer(res, reqId, () => answerPush(res, reqId, started, answer)),
+        (error: unknown) => answers.defer(res, reqId, () => fail(res, reqId, started, error)),
+      )
     })
   }
 
@@ -347,32 +385,9 @@ export function createVerifyFastPath(
       q === -1
         ? [undefined, undefined, undefined, undefined]
         : readQuery(url.slice(q + 1), VERIFY_SLOTS)
-    if (signature === undefined || timestamp === undefined || nonce === undefined) {
-      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISSING')
-      return true
-    }
-    // Checked before echostr is looked at: echoing it unchecked would let anyone claim the URL.
-    if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {
-      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISMATCH')
-      return true
-    }
-    if (echostr === undefined) {
-      refuse(res, reqId, started, invalid, undefined)
-      return true
-    }
-    if (infoOn()) log.info({ reqId }, 'wechat server URL verified')
-    res.writeHead(200, [
-      REQUEST_ID_HEADER,
-      reqId,
-      'content-type',
-      'text/plain; charset=utf-8',
-      'x-content-type-options',
-      'nosniff',
-      'content-length',
-      String(Buffer.byteLength(echostr)),
-    ])
-    res.end(echostr)
-    finish('GET', reqId, started, 200)
+    answers.defer(res, reqId, () =>
+      answerVerify(res, reqId, started, signature, timestamp, nonce, echostr),
+    )
     return true
   }
 }
