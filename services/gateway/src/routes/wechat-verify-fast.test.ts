@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
+import { Agent, createServer, request } from 'node:http'
+import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
@@ -278,6 +279,92 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
     assert.equal(metricValue(after, 'http_requests_total', labels('200')), ok0 + 2)
     assert.equal(metricValue(after, 'http_requests_total', labels('401')), no0 + 1)
     assert.equal(metricValue(after, 'http_request_duration_seconds_count', labels('200')), h0 + 2)
+  })
+})
+
+describe("the fast path's answers, written at the end of their turn", () => {
+  it('keeps pipelined answers in request order, a Fastify answer between two of its own', async () => {
+    const gateway = await startGateway({ appUrl: 'http://127.0.0.1:9' })
+    try {
+      await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+      const { port } = gateway.app.server.address() as AddressInfo
+      const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`
+      const first = signedQuery({ echostr: 'first-answer' })
+      const last = signedQuery({ echostr: 'last-answer' })
+      const socket = connect(port, '127.0.0.1')
+      let received = ''
+      socket.setEncoding('utf8')
+      const done = new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: string) => {
+          received += chunk
+          if (received.includes('last-answer')) resolve()
+        })
+        socket.on('error', reject)
+      })
+      // All three in one packet: the fast path takes the first and last, Fastify the one between.
+      socket.write(
+        get(`${PATH}?${first.toString()}`) + get('/healthz') + get(`${PATH}?${last.toString()}`),
+      )
+      await done
+      socket.destroy()
+      assert.equal(received.match(/HTTP\/1\.1 200 OK/g)?.length, 3)
+      const order = ['first-answer', '"ok"', 'last-answer'].map((text) => received.indexOf(text))
+      assert.ok(
+        order.every((at) => at >= 0),
+        received,
+      )
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        order,
+      )
+    } finally {
+      await gateway.close()
+    }
+  })
+
+  it('closes a kept-alive connection whose answer was still queued when close() began', async () => {
+    const gateway = await startGateway({ appUrl: 'http://127.0.0.1:9' })
+    const agent = new Agent({ keepAlive: true })
+    try {
+      await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+      const { port } = gateway.app.server.address() as AddressInfo
+      let closed: Promise<void> | undefined
+      // Runs after the fast path took the request, before its answer is written: close begins then.
+      gateway.app.server.on('request', () => {
+        closed ??= gateway.app.close()
+      })
+      const answer = await new Promise<{ status: number; connection: string; body: string }>(
+        (resolve, reject) => {
+          const req = request(
+            { port, host: '127.0.0.1', path: `${PATH}?${signedQuery().toString()}`, agent },
+            (res) => {
+              let body = ''
+              res.setEncoding('utf8')
+              res.on('data', (chunk: string) => (body += chunk))
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  connection: String(res.headers.connection),
+                  body,
+                }),
+              )
+            },
+          )
+          req.on('error', reject)
+          req.end()
+        },
+      )
+      assert.deepEqual(answer, { status: 200, connection: 'close', body: ECHO })
+      // Without the close header the kept-alive socket holds close() until the client lets go.
+      const outcome = await Promise.race([
+        closed?.then(() => 'closed'),
+        new Promise((resolve) => setTimeout(resolve, 3000, 'still open after 3 s')),
+      ])
+      assert.equal(outcome, 'closed')
+    } finally {
+      agent.destroy()
+      await gateway.close()
+    }
   })
 })
 

@@ -157,7 +157,7 @@ export function createVerifyFastPath(
     const level = log.level
     return level === 'info' || level === 'debug' || level === 'trace'
   }
-  // A write that throws is a bug (the answers are built before): logged, and the socket closed.
+  // Writing an answer built beforehand only fails on a bug: logged, and that socket closed.
   const answers = createAnswerQueue((error, res, reqId) => {
     log.error({ reqId, err: error }, 'answer could not be written')
     res.destroy()
@@ -179,6 +179,54 @@ export function createVerifyFastPath(
     }
   }
 
+  /**
+   * The one place the fast path writes: every decision and log line comes before, only the write waits
+   * for the end of the turn (answer-queue.ts). `headers` is node's flat [name, value, …] form, which
+   * it does not have to build from an object per request.
+   */
+  const send = (
+    res: ServerResponse,
+    reqId: string,
+    started: number,
+    statusCode: number,
+    headers: string[],
+    body: string,
+  ): void => {
+    const method = res.req.method ?? 'GET'
+    answers.defer(res, reqId, () => {
+      // A close that began while the answer waited would otherwise wait for this keep-alive
+      // connection to go idle on its own (nginx keeps idle upstream connections open): close it after.
+      if (closing) res.shouldKeepAlive = false
+      res.writeHead(statusCode, headers)
+      res.end(body)
+      finish(method, reqId, started, statusCode)
+    })
+  }
+
+  const sendJson = (
+    res: ServerResponse,
+    reqId: string,
+    started: number,
+    statusCode: number,
+    json: string,
+    length: number,
+  ): void =>
+    send(
+      res,
+      reqId,
+      started,
+      statusCode,
+      [
+        REQUEST_ID_HEADER,
+        reqId,
+        'content-type',
+        'application/json; charset=utf-8',
+        'content-length',
+        String(length),
+      ],
+      json,
+    )
+
   const refuse = (
     res: ServerResponse,
     reqId: string,
@@ -199,17 +247,7 @@ export function createVerifyFastPath(
         'request refused',
       )
     }
-    // The flat [name, value, …] form: node skips turning an object into that list per request.
-    res.writeHead(answer.statusCode, [
-      REQUEST_ID_HEADER,
-      reqId,
-      'content-type',
-      'application/json; charset=utf-8',
-      'content-length',
-      String(answer.length),
-    ])
-    res.end(answer.body)
-    finish('GET', reqId, started, answer.statusCode)
+    sendJson(res, reqId, started, answer.statusCode, answer.body, answer.length)
   }
 
   // service-kit's errorHandler, for the errors a push may end in: the same status, body and log line.
@@ -222,16 +260,7 @@ export function createVerifyFastPath(
       log.info({ reqId, code: body.code, statusCode, error: message }, 'request refused')
     }
     const text = JSON.stringify(body)
-    res.writeHead(statusCode, [
-      REQUEST_ID_HEADER,
-      reqId,
-      'content-type',
-      'application/json; charset=utf-8',
-      'content-length',
-      String(Buffer.byteLength(text)),
-    ])
-    res.end(text)
-    finish('POST', reqId, started, statusCode)
+    sendJson(res, reqId, started, statusCode, text, Buffer.byteLength(text))
   }
 
   const answerPush = (
@@ -239,56 +268,22 @@ export function createVerifyFastPath(
     reqId: string,
     started: number,
     answer: PushAnswer,
-  ): void => {
-    res.writeHead(200, [
-      REQUEST_ID_HEADER,
+  ): void =>
+    send(
+      res,
       reqId,
-      'content-type',
-      answer.contentType,
-      'content-length',
-      String(Buffer.byteLength(answer.body)),
-    ])
-    res.end(answer.body)
-    finish('POST', reqId, started, 200)
-  }
-
-  /** GET …/verify: the echo of a signed request, or its refusal. */
-  const answerVerify = (
-    res: ServerResponse,
-    reqId: string,
-    started: number,
-    signature: string | undefined,
-    timestamp: string | undefined,
-    nonce: string | undefined,
-    echostr: string | undefined,
-  ): void => {
-    if (signature === undefined || timestamp === undefined || nonce === undefined) {
-      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISSING')
-      return
-    }
-    // Checked before echostr is looked at: echoing it unchecked would let anyone claim the URL.
-    if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {
-      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISMATCH')
-      return
-    }
-    if (echostr === undefined) {
-      refuse(res, reqId, started, invalid, undefined)
-      return
-    }
-    if (infoOn()) log.info({ reqId }, 'wechat server URL verified')
-    res.writeHead(200, [
-      REQUEST_ID_HEADER,
-      reqId,
-      'content-type',
-      'text/plain; charset=utf-8',
-      'x-content-type-options',
-      'nosniff',
-      'content-length',
-      String(Buffer.byteLength(echostr)),
-    ])
-    res.end(echostr)
-    finish('GET', reqId, started, 200)
-  }
+      started,
+      200,
+      [
+        REQUEST_ID_HEADER,
+        reqId,
+        'content-type',
+        answer.contentType,
+        'content-length',
+        String(Buffer.byteLength(answer.body)),
+      ],
+      answer.body,
+    )
 
   const incoming = (req: IncomingMessage, reqId: string, url: string): void => {
     if (!infoOn()) return
@@ -332,7 +327,7 @@ export function createVerifyFastPath(
         requestLines,
       )
     } catch (error) {
-      answers.defer(res, reqId, () => fail(res, reqId, started, error))
+      fail(res, reqId, started, error)
       return
     }
     const chunks: Buffer[] = []
@@ -358,10 +353,17 @@ export function createVerifyFastPath(
         chunks.length === 1
           ? (chunks[0] as Buffer).toString('utf8')
           : Buffer.concat(chunks).toString('utf8')
-      handler.handle(checked, body, { requestId: reqId, log: requestLines }).then(
-        (answer) => answers.defer(res, reqId, () => answerPush(res, reqId, started, answer)),
-        (error: unknown) => answers.defer(res, reqId, () => fail(res, reqId, started, error)),
-      )
+      handler
+        .handle(checked, body, { requestId: reqId, log: requestLines })
+        .then(
+          (answer) => answerPush(res, reqId, started, answer),
+          (error: unknown) => fail(res, reqId, started, error),
+        )
+        // Answering the error failed (a bug in mapping it): log it rather than end the process.
+        .catch((error: unknown) => {
+          log.error({ reqId, err: error }, 'answer could not be written')
+          res.destroy()
+        })
     })
   }
 
@@ -385,8 +387,36 @@ export function createVerifyFastPath(
       q === -1
         ? [undefined, undefined, undefined, undefined]
         : readQuery(url.slice(q + 1), VERIFY_SLOTS)
-    answers.defer(res, reqId, () =>
-      answerVerify(res, reqId, started, signature, timestamp, nonce, echostr),
+    if (signature === undefined || timestamp === undefined || nonce === undefined) {
+      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISSING')
+      return true
+    }
+    // Checked before echostr is looked at: echoing it unchecked would let anyone claim the URL.
+    if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {
+      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISMATCH')
+      return true
+    }
+    if (echostr === undefined) {
+      refuse(res, reqId, started, invalid, undefined)
+      return true
+    }
+    if (infoOn()) log.info({ reqId }, 'wechat server URL verified')
+    send(
+      res,
+      reqId,
+      started,
+      200,
+      [
+        REQUEST_ID_HEADER,
+        reqId,
+        'content-type',
+        'text/plain; charset=utf-8',
+        'x-content-type-options',
+        'nosniff',
+        'content-length',
+        String(Buffer.byteLength(echostr)),
+      ],
+      echostr,
     )
     return true
   }
