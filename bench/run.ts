@@ -242,6 +242,23 @@ async function startServer(
   return started
 }
 
+/** A server of bench/baselines on a free port, started as startServer starts any, ready on /healthz. */
+async function startBaseline(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ server: ManagedProcess; origin: string }> {
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const server = await startServer(
+    name,
+    launched(entry),
+    { PORT: String(port), ...env },
+    `${origin}/healthz`,
+  )
+  return { server, origin }
+}
+
 async function stopServer(server: ManagedProcess): Promise<void> {
   await server.stop()
   processes.splice(processes.indexOf(server), 1)
@@ -405,13 +422,10 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
       measured: await requestFile(verifyRequests(keys.token, settings.verifyPool, nowS)),
     }
     const probe = verifyRequests(keys.token, 1, nowS)[0]
-    const barePort = await freePort()
-    const bareOrigin = `http://127.0.0.1:${barePort}`
-    const bare = await startServer(
+    const { server: bare, origin: bareOrigin } = await startBaseline(
       'bare-verify',
-      launched('bench/baselines/bare-verify-server.ts'),
-      { PORT: String(barePort), WECHAT_TOKEN: keys.token },
-      `${bareOrigin}/healthz`,
+      'bench/baselines/bare-verify-server.ts',
+      { WECHAT_TOKEN: keys.token },
     )
     for (const origin of [gatewayOrigin, bareOrigin]) {
       const ok = await fetch(`${origin}${probe?.path ?? ''}`)
@@ -463,22 +477,16 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
       WECHAT_ENCODING_AES_KEY: keys.encodingAesKey,
       REPLY_TEXT,
     }
-    const peerPort = await freePort()
-    const peerOrigin = `http://127.0.0.1:${peerPort}`
-    const peer = await startServer(
+    const { server: peer, origin: peerOrigin } = await startBaseline(
       'wechat-peer',
-      launched('bench/baselines/wechat-peer-server.ts'),
-      { PORT: String(peerPort), ...accountEnv },
-      `${peerOrigin}/healthz`,
+      'bench/baselines/wechat-peer-server.ts',
+      accountEnv,
     )
     // What node:http alone costs for this exchange: the floor under both members (docs/benchmarks.md).
-    const floorPort = await freePort()
-    const floorOrigin = `http://127.0.0.1:${floorPort}`
-    const floor = await startServer(
+    const { server: floor, origin: floorOrigin } = await startBaseline(
       'push-floor',
-      launched('bench/baselines/push-floor-server.ts'),
-      { PORT: String(floorPort), ...accountEnv },
-      `${floorOrigin}/healthz`,
+      'bench/baselines/push-floor-server.ts',
+      accountEnv,
     )
     const probe = safeModeTextPushes(keys, 1, nowS, 1n)[0]
     for (const origin of [gatewayOrigin, peerOrigin, floorOrigin]) {
@@ -539,13 +547,10 @@ async function runAll(mariadbVersion: string): Promise<BenchReport> {
     }))
     const file = await requestFile(requests)
     const files = { warmup: file, measured: file }
-    const barePort = await freePort()
-    const bareOrigin = `http://127.0.0.1:${barePort}`
-    const bare = await startServer(
+    const { server: bare, origin: bareOrigin } = await startBaseline(
       'bare-credits',
-      launched('bench/baselines/bare-credits-server.ts'),
-      { PORT: String(barePort), JWT_SECRET: jwtSecret, ...mysqlEnv, MYSQL_DATABASE: dbName },
-      `${bareOrigin}/healthz`,
+      'bench/baselines/bare-credits-server.ts',
+      { JWT_SECRET: jwtSecret, ...mysqlEnv, MYSQL_DATABASE: dbName },
     )
     for (const origin of [appOrigin, bareOrigin]) {
       const response = await fetch(`${origin}/api/v1/user/credits`, {

@@ -119,16 +119,13 @@ describe('benchmarks report', () => {
   })
 
   it('says what is left above the floor, and the best ratio a server could reach on it', () => {
-    const cpuAt = (result: LoadResult, us: number): LoadResult => ({
-      ...result,
-      serverCpuUsPerRequest: us,
-    })
+    const ours: LoadResult = { ...load(5000, 40), serverCpuUsPerRequest: 171.4 }
     const measured: PairResult = {
-      ...pair(cpuAt(load(5000, 40), 171.4), cpuAt(load(4000, 40), 213)),
+      ...pair(ours, { ...load(4000, 40), serverCpuUsPerRequest: 213 }),
       id: 2,
-      subject: { name: 'gateway', result: cpuAt(load(5000, 40), 171.4) },
+      subject: { name: 'gateway', result: ours },
       target: { minRatio: 1.5 },
-      floor: { name: 'bare reader', result: cpuAt(load(7000, 20), 142) },
+      floor: { name: 'bare reader', result: { ...load(7000, 20), serverCpuUsPerRequest: 142 } },
     }
     assert.equal(
       floorLine(measured),

@@ -157,11 +157,12 @@ export function createVerifyFastPath(
     const level = log.level
     return level === 'info' || level === 'debug' || level === 'trace'
   }
-  // Writing an answer built beforehand only fails on a bug: logged, and that socket closed.
-  const answers = createAnswerQueue((error, res, reqId) => {
+  // Building or writing an answer fails only on a bug: logged, and that socket closed.
+  const abandon = (error: unknown, res: ServerResponse, reqId: string): void => {
     log.error({ reqId, err: error }, 'answer could not be written')
     res.destroy()
-  })
+  }
+  const answers = createAnswerQueue(abandon)
   let closing = false
   // While closing, Fastify answers 503 and closes the connection: leave every request to it.
   app.addHook('preClose', (done) => {
@@ -360,10 +361,7 @@ export function createVerifyFastPath(
           (error: unknown) => fail(res, reqId, started, error),
         )
         // Answering the error failed (a bug in mapping it): log it rather than end the process.
-        .catch((error: unknown) => {
-          log.error({ reqId, err: error }, 'answer could not be written')
-          res.destroy()
-        })
+        .catch((error: unknown) => abandon(error, res, reqId))
     })
   }
 
