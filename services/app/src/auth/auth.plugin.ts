@@ -1,4 +1,6 @@
-// The `authenticate` preHandler: a Bearer session token → `request.session`, or 401 UNAUTHENTICATED.
+// The `authenticate` hook: a Bearer session token → `request.session`, or 401 UNAUTHENTICATED.
+// Routes run it onRequest, so a caller without credentials gets 401 before its body or query is
+// read or validated (a 400 would tell an anonymous caller about the route's input).
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppErrors } from '../errors.js'

@@ -34,11 +34,12 @@ for (const dialect of testDialects()) {
       return outTradeNo
     }
 
-    it('refuses every user route without a token', async () => {
+    it('refuses every user route without a token, before checking its query', async () => {
       for (const url of [
         '/api/v1/user/credits',
         '/api/v1/user/member-status',
         '/api/v1/user/credits-usage',
+        '/api/v1/user/credits-usage?page=0&page_size=1000',
       ]) {
         const res = await t.app.inject({ method: 'GET', url })
         assert.equal(res.statusCode, 401, url)

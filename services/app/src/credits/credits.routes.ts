@@ -24,7 +24,7 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { 
   app.get(
     '/api/v1/user/credits',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags: ['user'], security, response: { 200: CreditsResponse } },
     },
     async (request) => ({ credits: (await currentUser(request.session.userId)).credits }),
@@ -33,7 +33,7 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { 
   app.get(
     '/api/v1/user/member-status',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags: ['user'], security, response: { 200: MemberStatusResponse } },
     },
     async (request) => {
@@ -45,7 +45,7 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { 
   app.get(
     '/api/v1/user/credits-usage',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['user'],
         security,

@@ -105,7 +105,7 @@ for (const dialect of testDialects()) {
       assert.equal(unknown.json<{ code: string }>().code, 'PRODUCT_NOT_FOUND')
     })
 
-    it('refuses every order route without a valid token (401 UNAUTHENTICATED)', async () => {
+    it('refuses every order route without a valid token (401 UNAUTHENTICATED), before checking its input', async () => {
       const routes = [
         {
           method: 'POST',
@@ -119,6 +119,12 @@ for (const dialect of testDialects()) {
         },
         { method: 'GET', url: '/api/v1/payment/orders' },
         { method: 'GET', url: '/api/v1/payment/orders/X1' },
+        // Input the route would refuse with 400: credentials are checked first.
+        { method: 'POST', url: '/api/v1/payment/create-order', payload: {} },
+        { method: 'POST', url: '/api/v1/payment/create-order' },
+        { method: 'POST', url: '/api/v1/payment/unifiedorder', payload: { trade_type: 'CASH' } },
+        { method: 'GET', url: '/api/v1/payment/orders?page=abc&status=lost' },
+        { method: 'GET', url: '/api/v1/payment/orders/%20bad%20' },
       ] as const
       for (const route of routes) {
         for (const authorization of [undefined, 'Bearer not-a-token', 'Basic dXNlcjpwdw==']) {

@@ -18,7 +18,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
   app.post(
     '/api/v1/payment/create-order',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['payment'],
         security,
@@ -44,7 +44,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
   app.post(
     '/api/v1/payment/unifiedorder',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['payment'],
         security,
@@ -66,7 +66,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
   app.get(
     '/api/v1/payment/orders',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['payment'],
         security,
@@ -89,7 +89,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
   app.get(
     '/api/v1/payment/orders/:out_trade_no',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['payment'],
         security,
