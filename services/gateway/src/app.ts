@@ -192,16 +192,22 @@ export async function buildApp(options: {
     pushMaxAgeS: config.wechat.pushMaxAgeS,
     dispatcher,
     metrics,
-    claimQuery: async (key, ttlS) => {
-      try {
-        return await dedupeStore.claim(key, ttlS)
-      } catch (error) {
-        app.log.warn(
-          { err: error },
-          'dedupe store unavailable, plaintext query not checked for reuse',
-        )
-        return true
-      }
+    encryptedQueries: {
+      mark: async (signature, ttlS) => {
+        try {
+          await dedupeStore.claim(`query-aes:${signature}`, ttlS)
+        } catch (error) {
+          app.log.warn({ err: error }, 'dedupe store unavailable, encrypted query not marked')
+        }
+      },
+      wasMarked: async (signature) => {
+        try {
+          return await dedupeStore.isHeld(`query-aes:${signature}`)
+        } catch (error) {
+          app.log.warn({ err: error }, 'dedupe store unavailable, plaintext query not checked')
+          return false
+        }
+      },
     },
     now,
   })

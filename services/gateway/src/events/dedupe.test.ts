@@ -16,6 +16,17 @@ describe('in-process dedupe store', () => {
     assert.equal(await store.claim('msg:1', 60), true)
   })
 
+  it('tells whether a claim is held, without claiming', async () => {
+    let now = 1_000_000
+    const store = createMemoryDedupeStore({ now: () => now })
+    assert.equal(await store.isHeld('q:1'), false)
+    assert.equal(await store.isHeld('q:1'), false, 'asking claimed nothing')
+    await store.claim('q:1', 60)
+    assert.equal(await store.isHeld('q:1'), true)
+    now += 61_000
+    assert.equal(await store.isHeld('q:1'), false, 'expired')
+  })
+
   it('lets a released key be claimed again', async () => {
     const store = createMemoryDedupeStore()
     assert.equal(await store.claim('evt:o1:1', 60), true)
@@ -53,6 +64,8 @@ describe('Redis dedupe store', async () => {
     const second = createRedisDedupeStore({ redis, keyPrefix: prefix })
     assert.equal(await first.claim('msg:42', 30), true)
     assert.equal(await second.claim('msg:42', 30), false)
+    assert.equal(await second.isHeld('msg:42'), true)
+    assert.equal(await second.isHeld('msg:43'), false)
     const ttl = await redis.ttl(`${prefix}msg:42`)
     assert.ok(ttl > 0 && ttl <= 30, `ttl ${ttl}`)
     await first.release('msg:42')

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis'
 export interface DedupeStore {
   /** True when this caller is the first to claim `key` within `ttlS` seconds. */
   claim(key: string, ttlS: number): Promise<boolean>
+  /** True while a claim of `key` is held (read only: claims nothing). */
+  isHeld(key: string): Promise<boolean>
   release(key: string): Promise<void>
   close(): Promise<void>
 }
@@ -38,6 +40,10 @@ export function createMemoryDedupeStore(options: MemoryDedupeOptions = {}): Dedu
       }
       return Promise.resolve(true)
     },
+    isHeld(key) {
+      const expiry = expiries.get(key)
+      return Promise.resolve(expiry !== undefined && expiry > now())
+    },
     release(key) {
       expiries.delete(key)
       return Promise.resolve()
@@ -63,6 +69,9 @@ export function createRedisDedupeStore(options: RedisDedupeOptions): DedupeStore
     async claim(key, ttlS) {
       const answer = await redis.set(keyPrefix + key, '1', 'EX', ttlS, 'NX')
       return answer === 'OK'
+    },
+    async isHeld(key) {
+      return (await redis.exists(keyPrefix + key)) === 1
     },
     async release(key) {
       await redis.del(keyPrefix + key)

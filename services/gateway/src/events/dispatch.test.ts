@@ -199,6 +199,7 @@ describe('event dispatcher', () => {
   it('processes events when the dedupe store is unavailable', async () => {
     const down: DedupeStore = {
       claim: () => Promise.reject(new Error('redis down')),
+      isHeld: () => Promise.reject(new Error('redis down')),
       release: () => Promise.resolve(),
       close: () => Promise.resolve(),
     }

@@ -100,6 +100,18 @@ describe('POST /api/v1/payment/notify', () => {
     assert.equal(fake.callsTo(ORDER).length, 1)
   })
 
+  it('reads a notification whatever its content type says (curl -d labels it a form)', async () => {
+    const forms: Record<string, string>[] = [
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      {},
+    ]
+    for (const headers of forms) {
+      const { answer } = await notify(notification(), headers)
+      assert.equal(answer?.ok, true, JSON.stringify(headers))
+    }
+    assert.equal(fake.callsTo(ORDER).length, 2)
+  })
+
   it('answers SUCCESS to a duplicate that app reports as already recorded', async () => {
     fake.on(ORDER, { status: 200, body: { order: {}, changed: false } })
     assert.equal((await notify(notification())).answer?.ok, true)
@@ -141,7 +153,7 @@ describe('POST /api/v1/payment/notify', () => {
     assert.equal(fake.callsTo(ORDER).length, 0)
   })
 
-  it('answers FAIL to malformed XML, XXE and empty bodies, and refuses other content types', async () => {
+  it('answers FAIL to malformed XML, XXE, JSON and empty bodies, whatever their content type', async () => {
     for (const body of [
       'not xml',
       '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><a>&x;</a></xml>',
@@ -152,7 +164,8 @@ describe('POST /api/v1/payment/notify', () => {
     const empty = await gateway.app.inject({ method: 'POST', url: URL_PATH })
     assert.equal(parsePayNotifyAnswer(empty.body).ok, false)
     const json = await notify('{"a":1}', { 'content-type': 'application/json' })
-    assert.equal(json.response.statusCode, 415)
+    assert.equal(json.response.statusCode, 200)
+    assert.equal(json.answer?.ok, false, 'judged by its body: not XML')
     const big = await notify(`<xml><a>${'x'.repeat(70 * 1024)}</a></xml>`)
     assert.equal(big.response.statusCode, 413)
     assert.equal(fake.callsTo(ORDER).length, 0)

@@ -6,7 +6,7 @@ import { isProtocolError } from '../errors.js'
 import type { AppClient } from '../events/app-calls.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { statusClass } from '../metrics.js'
-import { assertXmlContentType, useXmlBodies, XML_BODY_LIMIT } from './xml-body.js'
+import { assertReadableContentType, useXmlBodies, XML_BODY_LIMIT } from './xml-body.js'
 
 export const PAYMENT_NOTIFY_PATH = '/api/v1/payment/notify'
 
@@ -54,7 +54,7 @@ export function paymentNotifyRoutes(
   app.post(PAYMENT_NOTIFY_PATH, {
     bodyLimit: XML_BODY_LIMIT,
     preParsing: async (request, _reply, payload) => {
-      assertXmlContentType(request.headers['content-type'])
+      assertReadableContentType(request.headers['content-type'])
       return payload
     },
     handler: async (request, reply) => {

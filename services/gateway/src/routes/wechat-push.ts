@@ -1,7 +1,6 @@
 // One pushed message (plaintext, compatible or safe mode), from its query to its answer, apart from any
 // HTTP framework. The Fastify route (wechat-verify.ts) and the listening server's fast path
 // (wechat-verify-fast.ts) both call it: one copy of the checks, two ways of carrying the request.
-import { createHash } from 'node:crypto'
 import {
   parseInbound,
   readEnvelope,
@@ -14,7 +13,7 @@ import { GatewayErrors, isProtocolError, protocolErrorToHttp } from '../errors.j
 import { messageType, SpoolWriteError } from '../events/dispatch.js'
 import type { EventDispatcher, PushLog } from '../events/dispatch.js'
 import type { GatewayMetrics } from '../metrics.js'
-import { assertXmlContentType } from './xml-body.js'
+import { assertReadableContentType } from './xml-body.js'
 
 export interface WeChatPushOptions {
   token: string
@@ -23,8 +22,14 @@ export interface WeChatPushOptions {
   pushMaxAgeS: number
   dispatcher: EventDispatcher
   metrics: GatewayMetrics
-  /** Claims a key for ttlS seconds: true the first time, false while it is held (SET NX; shared with Redis). */
-  claimQuery: (key: string, ttlS: number) => Promise<boolean>
+  /**
+   * Marks that an encrypted push used a query, for ttlS seconds, and asks whether one did (the dedupe
+   * store: in-process, or shared through Redis).
+   */
+  encryptedQueries: {
+    mark(signature: string, ttlS: number): Promise<void>
+    wasMarked(signature: string): Promise<boolean>
+  }
   /** ms clock */
   now: () => number
 }
@@ -75,14 +80,14 @@ type RefusalCode =
   | 'ENCRYPT_TYPE_UNKNOWN'
   | 'ENCRYPTION_NOT_CONFIGURED'
   | 'BODY_MISSING'
-  | 'QUERY_REPLAYED'
+  | 'QUERY_DOWNGRADED'
 
 const TIMESTAMP = /^\d{1,12}$/
 const SUCCESS: PushAnswer = { contentType: 'text/plain; charset=utf-8', body: 'success' }
 
 export function createPushHandler(options: WeChatPushOptions): PushHandler {
-  const { token, crypto, pushMaxAgeS, dispatcher, metrics, claimQuery, now } = options
-  // A query stays claimed for as long as its timestamp is accepted on either side of now.
+  const { token, crypto, pushMaxAgeS, dispatcher, metrics, encryptedQueries, now } = options
+  // A query stays marked for as long as its timestamp is accepted on either side of now.
   const queryTtlS = 2 * pushMaxAgeS + 1
 
   function refuse(log: PushLog, code: RefusalCode, error: Error): Error {
@@ -119,7 +124,7 @@ export function createPushHandler(options: WeChatPushOptions): PushHandler {
       } else if (query.encryptType !== undefined && query.encryptType !== 'raw') {
         throw invalidPush(log, 'ENCRYPT_TYPE_UNKNOWN', new GatewayErrors.MESSAGE_INVALID())
       }
-      assertXmlContentType(contentType)
+      assertReadableContentType(contentType)
       return { signature, timestamp, nonce, msgSignature }
     },
 
@@ -127,17 +132,16 @@ export function createPushHandler(options: WeChatPushOptions): PushHandler {
       const { log } = context
       if (body === '') throw invalidPush(log, 'BODY_MISSING', new GatewayErrors.MESSAGE_INVALID())
 
-      // No signature covers a plaintext body, so a query must not carry a second, different one; an
-      // identical retry (WeChat re-sends the same request) is let through and dedupe gives it one effect.
-      // Encrypted pushes mark their query as used too, so it cannot be stripped of msg_signature and
-      // replayed with a plaintext body. (msg_signature itself binds an encrypted body.)
-      const firstUse = await claimQuery(`query:${push.signature}`, queryTtlS)
-      if (push.msgSignature === undefined) {
-        const bodyKey = `query-body:${push.signature}:${createHash('sha256').update(body).digest('hex')}`
-        const newBody = await claimQuery(bodyKey, queryTtlS)
-        if (!firstUse && newBody) {
-          throw invalidPush(log, 'QUERY_REPLAYED', new GatewayErrors.PUSH_UNAUTHORIZED())
-        }
+      // No signature covers a plaintext body: its query says only that WeChat sent *a* push at that
+      // timestamp and nonce, so two plaintext pushes may share one (a sender with a fixed nonce, within
+      // a second) and each is handled; dedupe gives WeChat's identical retries one effect. What must
+      // not pass is an encrypted push's query stripped of msg_signature and sent again with a
+      // plaintext body of someone else's choosing: encrypted pushes mark their query, and a plaintext
+      // push under a marked query is refused. (msg_signature itself binds an encrypted body.)
+      if (push.msgSignature !== undefined) {
+        await encryptedQueries.mark(push.signature, queryTtlS)
+      } else if (await encryptedQueries.wasMarked(push.signature)) {
+        throw invalidPush(log, 'QUERY_DOWNGRADED', new GatewayErrors.PUSH_UNAUTHORIZED())
       }
 
       let msg: InboundMessage

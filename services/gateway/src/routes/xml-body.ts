@@ -1,20 +1,20 @@
-// Reading WeChat's XML bodies: any of the content types WeChat sends, as a string, within the body limit.
+// Reading WeChat's XML bodies: under any content type, as a string, within the body limit.
 import type { FastifyInstance } from 'fastify'
 import { UnsupportedMediaType } from '../errors.js'
 
 /** WeChat's 64 KiB: more than any push or notification it sends. */
 export const XML_BODY_LIMIT = 64 * 1024
 
-const XML_TYPES = new Set(['text/xml', 'application/xml', 'text/plain'])
-
 /**
- * True for the types WeChat's headers use (they vary), and for no header at all. A header that is
- * there but names no type (`Content-Type:`, `;charset=utf-8`) is refused: Fastify refuses it too.
+ * Whether a body under this header is read (as XML). WeChat's headers vary (text/xml, application/xml,
+ * text/plain, none), and a sender that labels its XML otherwise (`curl -d` says
+ * application/x-www-form-urlencoded) is judged by the body, which must parse: the label proves nothing
+ * either way. Only a header that is there but names no type (`Content-Type:`, `;charset=utf-8`) is
+ * refused, because Fastify refuses it before any route, so the fast path does too.
  */
-export function isXmlContentType(header: string | undefined): boolean {
+export function isReadableContentType(header: string | undefined): boolean {
   if (header === undefined) return true
-  const mediaType = header.split(';', 1)[0]?.trim().toLowerCase() ?? ''
-  return XML_TYPES.has(mediaType)
+  return (header.split(';', 1)[0]?.trim() ?? '') !== ''
 }
 
 /** In this (encapsulated) context every body is read as a string; the routes decide what it must be. */
@@ -29,7 +29,7 @@ export function useXmlBodies(app: FastifyInstance): void {
   )
 }
 
-/** The preParsing check: refuse other content types before reading the body. */
-export function assertXmlContentType(header: string | undefined): void {
-  if (!isXmlContentType(header)) throw new UnsupportedMediaType()
+/** The preParsing check: refuse a header naming no type (415) before reading the body. */
+export function assertReadableContentType(header: string | undefined): void {
+  if (!isReadableContentType(header)) throw new UnsupportedMediaType()
 }
