@@ -153,6 +153,14 @@ describe('event dispatcher', () => {
     assert.deepEqual(calls, ['user'])
   })
 
+  it('takes two scans of different codes by one user within a second as two events', async () => {
+    const { dispatcher, calls } = await dispatcherWith()
+    assert.equal((await dispatcher.dispatch(scan('first'), context)).outcome, 'delivered')
+    assert.equal((await dispatcher.dispatch(scan('second'), context)).outcome, 'delivered')
+    assert.equal((await dispatcher.dispatch(scan('second'), context)).outcome, 'duplicate')
+    assert.deepEqual(calls, ['user', 'update', 'user', 'update'])
+  })
+
   it('spools the event when app is down, and queues later events of that user behind it', async () => {
     const { dispatcher, calls, worker } = await dispatcherWith({ user: 'throw' })
     const first = await dispatcher.dispatch(follow(), context)

@@ -121,8 +121,10 @@ export function createEventDispatcher(options: EventDispatcherOptions): EventDis
       const job = jobForMessage(msg)
       if (job === undefined) return { outcome: 'ignored', replyText: replies.fallback }
 
-      // The event name is part of the key so that two different events of one second never collide.
-      const key = `${inboundDedupeKey(msg)}:${messageType(msg)}`
+      // WeChat's key for an event is its sender and second: the event name and scene are added, so that
+      // two different events of one second (a user scanning two login codes) never collide.
+      const scene = job.binding === undefined ? '' : `:${job.binding.sceneStr}`
+      const key = `${inboundDedupeKey(msg)}:${messageType(msg)}${scene}`
       let claimed: boolean
       try {
         claimed = await dedupe.claim(key, dedupeTtlS)
