@@ -108,7 +108,8 @@ export function createPushHandler(options: WeChatPushOptions): PushHandler {
         throw unauthorized('SIGNATURE_MISSING')
       }
       if (!TIMESTAMP.test(timestamp)) throw unauthorized('TIMESTAMP_INVALID')
-      if (Math.abs(now() / 1000 - Number(timestamp)) > pushMaxAgeS) {
+      // Whole seconds, as the timestamp is: one exactly pushMaxAgeS off is still accepted.
+      if (Math.abs(Math.floor(now() / 1000) - Number(timestamp)) > pushMaxAgeS) {
         throw unauthorized('TIMESTAMP_STALE')
       }
       if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {

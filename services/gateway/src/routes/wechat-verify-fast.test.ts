@@ -162,12 +162,12 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
     assert.equal((await sameAsFastify(`${PATH}?signature=&timestamp=1&nonce=x`)).status, 401)
   })
 
-  it('answers 400 when the signature is good but echostr is missing', async () => {
+  it('answers 401 when the signature is good but echostr is missing (only a signed echostr gets 200)', async () => {
     const query = signedQuery()
     query.delete('echostr')
     const answer = await sameAsFastify(`${PATH}?${query.toString()}`)
-    assert.equal(answer.status, 400)
-    assert.equal((JSON.parse(answer.body) as { code: string }).code, 'MESSAGE_INVALID')
+    assert.equal(answer.status, 401)
+    assert.equal((JSON.parse(answer.body) as { code: string }).code, 'SIGNATURE_INVALID')
   })
 
   it('refuses a repeated parameter instead of picking one', async () => {
@@ -176,7 +176,7 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
     const twice = `${PATH}?${good.toString()}&signature=${signature}`
     assert.equal((await sameAsFastify(twice)).status, 401)
     const echoTwice = `${PATH}?${good.toString()}&echostr=other`
-    assert.equal((await sameAsFastify(echoTwice)).status, 400)
+    assert.equal((await sameAsFastify(echoTwice)).status, 401)
   })
 
   it('decodes names and values as the Fastify route does', async () => {
@@ -187,9 +187,9 @@ describe('GET …/verify on the listening server (fast path ahead of Fastify)', 
     assert.equal(answer.status, 200)
     assert.equal(answer.body, 'a b c+中')
     const encodedTwice = `${PATH}?${signedQuery().toString()}&%65chostr=x`
-    assert.equal((await sameAsFastify(encodedTwice)).status, 400)
+    assert.equal((await sameAsFastify(encodedTwice)).status, 401)
     const noValue = `${PATH}?${good.toString()}&echostr`
-    assert.equal((await sameAsFastify(noValue)).status, 400)
+    assert.equal((await sameAsFastify(noValue)).status, 401)
     const empties = `${PATH}?&&${good.toString()}&&echostr=ok&`
     assert.equal((await sameAsFastify(empties)).body, 'ok')
   })

@@ -137,7 +137,6 @@ export function createVerifyFastPath(
   const genReqId = createGenReqId(REQUEST_ID_HEADER)
   const log = app.log
   const unauthorized = refusal(new GatewayErrors.PUSH_UNAUTHORIZED())
-  const invalid = refusal(new GatewayErrors.MESSAGE_INVALID())
   // What a body that never arrives in full maps to: Fastify gives its read error status 400.
   const abandoned = mapError({ statusCode: 400 })
   const duration = app.metrics.httpRequestDuration
@@ -394,8 +393,9 @@ export function createVerifyFastPath(
       refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISMATCH')
       return true
     }
+    // The contract's answer to anything but a signed echostr is 401, a missing echostr included.
     if (echostr === undefined) {
-      refuse(res, reqId, started, invalid, undefined)
+      refuse(res, reqId, started, unauthorized, 'ECHOSTR_MISSING')
       return true
     }
     if (infoOn()) log.info({ reqId }, 'wechat server URL verified')

@@ -418,6 +418,37 @@ describe('the spool across a gateway restart', () => {
   })
 })
 
+describe('the age limit of a push', () => {
+  it('counts whole seconds: exactly WECHAT_PUSH_MAX_AGE_S off is accepted, one more is not', async () => {
+    const fake = await startFakeApp({ secret: TEST.secret })
+    // Late in a second, where a fractional clock would make a 300 s old timestamp 300.999 s old.
+    const nowS = 1_900_000_000
+    const edgy = await startGateway({ appUrl: fake.url, deps: { now: () => nowS * 1000 + 999 } })
+    try {
+      const statusAt = async (offset: number): Promise<number> => {
+        const signed = signer.push(
+          inboundXml({ MsgType: 'event', Event: 'subscribe', CreateTime: nowS + offset }),
+          { timestampS: nowS + offset },
+        )
+        const response = await edgy.app.inject({
+          method: 'POST',
+          url: signed.url,
+          payload: signed.body,
+          headers: { 'content-type': 'text/xml' },
+        })
+        return response.statusCode
+      }
+      assert.deepEqual(
+        [await statusAt(-300), await statusAt(300), await statusAt(-301), await statusAt(301)],
+        [200, 200, 401, 401],
+      )
+    } finally {
+      await edgy.close()
+      await fake.close()
+    }
+  })
+})
+
 describe('refusing pushes', () => {
   let fake: FakeApp
   let gateway: TestGateway

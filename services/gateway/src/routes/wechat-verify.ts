@@ -55,7 +55,11 @@ export function wechatVerifyRoutes(
       request.log.warn({ code: 'SIGNATURE_MISMATCH' }, 'wechat push refused')
       throw new GatewayErrors.PUSH_UNAUTHORIZED()
     }
-    if (echostr === undefined) throw new GatewayErrors.MESSAGE_INVALID()
+    // The contract's answer to anything but a signed echostr is 401, a missing echostr included.
+    if (echostr === undefined) {
+      request.log.warn({ code: 'ECHOSTR_MISSING' }, 'wechat push refused')
+      throw new GatewayErrors.PUSH_UNAUTHORIZED()
+    }
     request.log.info('wechat server URL verified')
     return reply
       .type('text/plain; charset=utf-8')
