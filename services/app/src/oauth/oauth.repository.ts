@@ -29,6 +29,16 @@ export function createOAuthStatesRepository(db: Kysely<Database>) {
       return affectedRows(result) === 1
     },
 
+    /** Makes a state consumed at `usedAt` usable again (a login that failed must change nothing). */
+    async release(state: string, usedAt: number): Promise<void> {
+      await db
+        .updateTable('oauth_states')
+        .set({ used_at: null })
+        .where('state', '=', state)
+        .where('used_at', '=', usedAt)
+        .execute()
+    },
+
     /** Drops states that expired before `before` (used or not); they can never be consumed again. */
     async deleteExpired(before: number): Promise<number> {
       const result = await db

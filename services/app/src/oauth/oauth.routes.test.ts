@@ -107,6 +107,24 @@ for (const dialect of testDialects()) {
       assert.equal(res.json<{ code: string }>().code, 'OAUTH_STATE_INVALID')
     })
 
+    it('gives the state back when the login fails, so a failed request changes nothing', async () => {
+      const openId = newOpenId()
+      const { code, state } = await consent(openId)
+      const refused = await login({ code: 'not-a-code-wechat-issued', state })
+      assert.equal(refused.statusCode, 400)
+      assert.equal(refused.json<{ code: string }>().code, 'OAUTH_CODE_INVALID')
+      const row = await t.database.db
+        .selectFrom('oauth_states')
+        .select('used_at')
+        .where('state', '=', state)
+        .executeTakeFirstOrThrow()
+      assert.equal(row.used_at, null)
+      const res = await login({ code, state })
+      assert.equal(res.statusCode, 200, res.body)
+      assert.equal(res.json<{ user: { openid: string } }>().user.openid, openId)
+      assert.equal((await login({ code, state })).statusCode, 400, 'then spent')
+    })
+
     it('refuses an unknown state without asking WeChat', async () => {
       const openId = newOpenId()
       const { code } = await consent(openId)
@@ -222,6 +240,23 @@ for (const dialect of testDialects()) {
       })
       assert.equal(res.statusCode, 502, res.body)
       assert.equal(res.json<{ code: string }>().code, 'WECHAT_UNAVAILABLE')
+    })
+
+    it('leaves the state unspent when WeChat cannot be reached', async () => {
+      const issued = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/wechat/authorize-url',
+        query: { redirect_uri: 'https://shop.example/cb', scope: 'snsapi_base' },
+      })
+      const { state } = issued.json<{ state: string }>()
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/auth/wechat',
+          query: { code: 'some-code', state },
+        })
+        assert.equal(res.statusCode, 502, `attempt ${attempt}: ${res.body}`)
+      }
     })
   })
 }

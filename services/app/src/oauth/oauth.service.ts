@@ -72,14 +72,30 @@ export function createOAuthService(deps: OAuthServiceDeps) {
   }
 
   async function login(input: { code: string; state?: string | undefined }): Promise<OAuthLogin> {
-    // The state is spent before WeChat is asked, so a replayed callback can never log in twice.
-    if (input.state !== undefined && !(await states.consume(input.state, deps.now()))) {
+    // The state is spent before WeChat is asked, so a replayed callback can never log in twice; a
+    // login that then fails gives it back, because a failed request changes nothing (the browser may
+    // come back with a new code: WeChat's own code can only be exchanged once anyway).
+    const { state } = input
+    const spentAt = deps.now()
+    if (state !== undefined && !(await states.consume(state, spentAt))) {
       throw new AppErrors.OAUTH_STATE_INVALID()
     }
+    try {
+      return await loginWithCode(input.code)
+    } catch (error) {
+      if (state !== undefined) {
+        await states.release(state, spentAt).catch((releaseError: unknown) => {
+          deps.logger.warn({ err: releaseError }, 'oauth state not released after a failed login')
+        })
+      }
+      throw error
+    }
+  }
 
+  async function loginWithCode(code: string): Promise<OAuthLogin> {
     let grant
     try {
-      grant = await deps.wechatApi.exchangeOAuthCode(input.code)
+      grant = await deps.wechatApi.exchangeOAuthCode(code)
     } catch (error) {
       if (error instanceof WeChatApiError && CODE_ERRCODES.has(error.errcode)) {
         throw new AppErrors.OAUTH_CODE_INVALID({ cause: error })
