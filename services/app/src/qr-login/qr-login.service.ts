@@ -90,14 +90,9 @@ export function createQrLoginService(deps: QrLoginServiceDeps) {
   async function checkScene(sceneStr: string): Promise<SceneCheck> {
     const row = await bindings.findByScene(sceneStr)
     if (row?.purpose !== 'login') throw new AppErrors.QR_SCENE_NOT_FOUND()
-    const at = deps.now()
-    if (row.status !== 'scanned' || row.openid === null) {
-      return row.expires_at !== null && at >= row.expires_at
-        ? { status: 'expired' }
-        : { status: 'pending' }
-    }
-    // The login can be picked up (by any poll) for one code lifetime after the scan, then it lapses.
-    if (at >= (row.scanned_at ?? row.created_at) + deps.expireS * 1000) return { status: 'expired' }
+    // `expired` from expires_at on, scanned or not: until then any poll may pick up the login.
+    if (row.expires_at !== null && deps.now() >= row.expires_at) return { status: 'expired' }
+    if (row.status !== 'scanned' || row.openid === null) return { status: 'pending' }
     const user = await scannerOf(row.openid)
     const session = await deps.sessions.issue({ userId: user.id, openId: user.openid })
     return { status: 'scanned', token: session.token, expiresIn: session.expiresIn, user }
