@@ -1,11 +1,11 @@
 // `npm start`: app + gateway + WeChat simulator on embedded defaults, behind one front port; Ctrl-C stops all.
 import { mkdirSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createFrontProxy } from './start-all/front-proxy.js'
 import type { Upstream } from './start-all/front-proxy.js'
 import { loadLocalSecrets, LocalSecretsError } from './start-all/local-secrets.js'
+import { pickPort } from './start-all/ports.js'
 import { startService, waitUntilReady } from './start-all/service-process.js'
 import type { ServiceProcess, ServiceSpec } from './start-all/service-process.js'
 
@@ -34,21 +34,12 @@ function portFrom(name: string, fallback: number | undefined): number | undefine
   return port
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolvePort(port))
-    })
-  })
-}
-
-async function internalPort(name: string): Promise<number> {
+/** The service's own variable, else its contract default while that is free (8000, 8001), else any free port. */
+async function internalPort(name: string, preferred: number | undefined): Promise<number> {
   const port = portFrom(name, undefined)
-  return port === undefined || port === 0 ? freePort() : port
+  if (port !== undefined && port !== 0) return port
+  // 0 asks for any free port; unset, for the contract's default while it is free.
+  return pickPort(port === undefined ? preferred : undefined)
 }
 
 // Settings: nothing is required; WXGATE_* move the front door and the data.
@@ -93,9 +84,9 @@ const publicUrl = (env.WXGATE_PUBLIC_URL ?? localUrl).replace(/\/+$/, '')
 if (!/^https?:\/\/[^/]+$/.test(publicUrl)) fail('WXGATE_PUBLIC_URL must be http(s)://host[:port]')
 
 const ports: Record<Upstream, number> = {
-  simulator: await internalPort('SIMULATOR_PORT'),
-  app: await internalPort('APP_PORT'),
-  gateway: await internalPort('GATEWAY_PORT'),
+  simulator: await internalPort('SIMULATOR_PORT', undefined),
+  app: await internalPort('APP_PORT', 8000),
+  gateway: await internalPort('GATEWAY_PORT', 8001),
 }
 proxy.setUpstreams(ports)
 const simulatorUrl = `http://127.0.0.1:${ports.simulator}`
@@ -287,6 +278,7 @@ if (!stopping) {
       '',
       ...links.map(([path, label]) => `  ${`${publicUrl}${path}`.padEnd(width)}   ${label}`),
       '',
+      `  app http://127.0.0.1:${ports.app}, gateway http://127.0.0.1:${ports.gateway} (behind the front door, as behind nginx)`,
       `  data: ${dataDir} (SQLite database, gateway spool, generated secrets)`,
       '  Ctrl-C stops everything. WXGATE_VERBOSE=1 also logs the polling GET requests.',
       '',

@@ -40,6 +40,9 @@ export function runStartAll(options: {
       ...process.env,
       NO_COLOR: '1',
       WXGATE_PORT: '0',
+      // Any free ports: tests run side by side, and 8000/8001 may be someone else's.
+      APP_PORT: '0',
+      GATEWAY_PORT: '0',
       WXGATE_DATA_DIR: options.dataDir,
       ...options.env,
     },
