@@ -285,6 +285,22 @@ for (const dialect of testDialects()) {
       })
       assert.equal(unknown.statusCode, 404)
       assert.equal(unknown.json<{ code: string }>().code, 'ORDER_NOT_FOUND')
+      // However the number looks: 404, never 400 that would tell it apart from a real one.
+      for (const number of ['does.not.exist', 'x'.repeat(40), '%E4%B8%AD%20%27']) {
+        const odd = await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/payment/orders/${number}`,
+          headers: me.headers,
+        })
+        assert.equal(odd.statusCode, 404, number)
+      }
+      const prepay = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers: me.headers,
+        payload: { out_trade_no: 'no such order, really', trade_type: 'NATIVE' },
+      })
+      assert.equal(prepay.statusCode, 404)
     })
   })
 
