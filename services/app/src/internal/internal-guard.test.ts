@@ -117,7 +117,7 @@ for (const dialect of testDialects()) {
         payload: '{"openid":',
         headers: { 'content-type': 'application/json' },
       })
-      assert.ok([400, 401].includes(invalidBody.statusCode))
+      assert.equal(invalidBody.statusCode, 401, 'unsigned: 401 before the body is judged')
       const rows = await t.app.ctx.db
         .selectFrom('wechat_users')
         .select('id')
@@ -133,6 +133,18 @@ for (const dialect of testDialects()) {
       assert.equal(first.statusCode, 200)
       const replay = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
       assert.equal(replay.statusCode, 401)
+    })
+
+    it('answers 400 to a signed body that is not JSON', async () => {
+      const payload = '{"openid":'
+      const res = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload,
+        headers: signedHeaders(payload),
+      })
+      assert.equal(res.statusCode, 400, res.body)
+      assert.equal(res.json<{ code: string }>().code, 'BODY_INVALID')
     })
 
     it('validates a signed body against the schema (400)', async () => {

@@ -1,4 +1,4 @@
-// The internal API's guard: IP allowlist (403), then HMAC over the raw body ±300 s (401), then nonce replay (401).
+// The internal API's guard: IP allowlist (403), then HMAC over the raw body ±300 s (401), then nonce replay (401), then JSON (400).
 import { createSecretKey } from 'node:crypto'
 import type { IpAllowlist, NonceStore } from '@wxgate/internal-api'
 import { DEFAULT_MAX_SKEW_S, verifyInternalRequest } from '@wxgate/internal-api'
@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body exactly as received (internal routes only), for the HMAC. */
     rawBody?: string
+    /** Why the body is not JSON: answered (400) only once the signature holds, so an unsigned call gets 401. */
+    bodyParseError?: Error
   }
 }
 
@@ -35,7 +37,14 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
         done(null, undefined)
         return
       }
-      void parseJson(request, text, done)
+      void parseJson(request, text, (error, parsed) => {
+        if (error !== null) {
+          request.bodyParseError = error
+          done(null, undefined)
+          return
+        }
+        done(null, parsed)
+      })
     },
   )
 
@@ -70,5 +79,6 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
       request.log.warn('internal call replayed (nonce already used)')
       throw new AppErrors.INTERNAL_AUTH_FAILED()
     }
+    if (request.bodyParseError !== undefined) throw request.bodyParseError
   })
 }
