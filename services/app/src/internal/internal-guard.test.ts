@@ -135,6 +135,44 @@ for (const dialect of testDialects()) {
       assert.equal(replay.statusCode, 401)
     })
 
+    it('answers 401 to an unsigned call whatever its body, before reading it', async () => {
+      const bodies: { payload: string; headers: Record<string, string> }[] = [
+        {
+          payload: 'openid=o_form',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        },
+        { payload: '<xml/>', headers: { 'content-type': 'application/xml' } },
+        { payload: 'hello', headers: { 'content-type': 'text/plain' } },
+        { payload: '{"openid":"o_untyped"}', headers: {} },
+        {
+          payload: JSON.stringify({ openid: 'x'.repeat(100_000) }),
+          headers: { 'content-type': 'application/json' },
+        },
+      ]
+      for (const { payload, headers } of bodies) {
+        const res = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
+        assert.equal(res.statusCode, 401, `${headers['content-type']}: ${res.body}`)
+        assert.equal(res.json<{ code: string }>().code, 'INTERNAL_AUTH_FAILED')
+      }
+    })
+
+    it('answers 415 to a signed body of another type, 401 when its signature is wrong', async () => {
+      const payload = 'openid=o_form'
+      const signed = {
+        ...signedHeaders(payload),
+        'content-type': 'application/x-www-form-urlencoded',
+      }
+      const res = await t.app.inject({ method: 'POST', url: PATH, payload, headers: signed })
+      assert.equal(res.statusCode, 415, res.body)
+      const forged = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload: 'openid=o_other',
+        headers: { ...signedHeaders(payload), 'content-type': 'application/x-www-form-urlencoded' },
+      })
+      assert.equal(forged.statusCode, 401)
+    })
+
     it('answers 400 to a signed body that is not JSON', async () => {
       const payload = '{"openid":'
       const res = await t.app.inject({

@@ -1,7 +1,15 @@
-// The internal API's guard: IP allowlist (403), then HMAC over the raw body ±300 s (401), then nonce replay (401), then JSON (400).
+// The internal API's guard: IP allowlist (403), signature headers (401), then HMAC over the raw body ±300 s
+// (401), nonce replay (401), and only then the body's type (415) and JSON (400).
 import { createSecretKey } from 'node:crypto'
 import type { IpAllowlist, NonceStore } from '@wxgate/internal-api'
-import { DEFAULT_MAX_SKEW_S, verifyInternalRequest } from '@wxgate/internal-api'
+import {
+  DEFAULT_MAX_SKEW_S,
+  NONCE_HEADER,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyInternalRequest,
+} from '@wxgate/internal-api'
+import { serviceKitErrors } from '@wxgate/service-kit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppErrors } from '../errors.js'
 
@@ -9,7 +17,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body exactly as received (internal routes only), for the HMAC. */
     rawBody?: string
-    /** Why the body is not JSON: answered (400) only once the signature holds, so an unsigned call gets 401. */
+    /** Why the body cannot be used (not JSON: 400; another type: 415), answered only once the signature holds. */
     bodyParseError?: Error
   }
 }
@@ -21,6 +29,8 @@ export interface InternalGuardOptions {
   /** Unix ms clock. */
   now: () => number
 }
+
+const SIGNED_BY = [TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER] as const
 
 /** Installs the raw-body JSON parser and the guard hooks on an encapsulated (internal) context. */
 export function installInternalGuard(app: FastifyInstance, options: InternalGuardOptions): void {
@@ -47,12 +57,26 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
       })
     },
   )
+  app.removeContentTypeParser('text/plain')
+  // Any other type is read too (the HMAC covers it) and refused with 415 only once the signature holds.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request: FastifyRequest, body, done) => {
+    request.rawBody = typeof body === 'string' ? body : body.toString('utf8')
+    request.bodyParseError = new serviceKitErrors.UnsupportedMediaType()
+    done(null, undefined)
+  })
 
   // Checked before the body is even read: callers outside the allowlist learn nothing more.
   app.addHook('onRequest', (request, _reply, done) => {
     if (!options.allowlist.allows(request.ip)) {
       request.log.warn({ ip: request.ip }, 'internal call from outside the allowlist')
       done(new AppErrors.INTERNAL_FORBIDDEN())
+      return
+    }
+    // Unsigned: 401 before a byte of the body is read, whatever the body would have been.
+    const headers = request.headers
+    if (!SIGNED_BY.every((name) => typeof headers[name] === 'string')) {
+      request.log.warn('internal call refused: not signed')
+      done(new AppErrors.INTERNAL_AUTH_FAILED())
       return
     }
     done()
