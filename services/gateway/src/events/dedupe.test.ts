@@ -16,6 +16,18 @@ describe('in-process dedupe store', () => {
     assert.equal(await store.claim('msg:1', 60), true)
   })
 
+  it('holds a claim for longer once asked to', async () => {
+    let now = 1_000_000
+    const store = createMemoryDedupeStore({ now: () => now })
+    assert.equal(await store.claim('evt:1', 3), true)
+    await store.hold('evt:1', 3600)
+    now += 60_000
+    assert.equal(await store.claim('evt:1', 3), false)
+    assert.equal(await store.claim('evt:2', 3), true)
+    now += 4_000
+    assert.equal(await store.claim('evt:2', 3), true, 'a claim never held lapses')
+  })
+
   it('tells whether a claim is held, without claiming', async () => {
     let now = 1_000_000
     const store = createMemoryDedupeStore({ now: () => now })
@@ -68,6 +80,9 @@ describe('Redis dedupe store', async () => {
     assert.equal(await second.isHeld('msg:43'), false)
     const ttl = await redis.ttl(`${prefix}msg:42`)
     assert.ok(ttl > 0 && ttl <= 30, `ttl ${ttl}`)
+    await first.hold('msg:42', 3600)
+    const held = await redis.ttl(`${prefix}msg:42`)
+    assert.ok(held > 30 && held <= 3600, `ttl after hold ${held}`)
     await first.release('msg:42')
     assert.equal(await second.claim('msg:42', 30), true)
     await redis.del(`${prefix}msg:42`)

@@ -1,10 +1,15 @@
 // Claims for inbound messages, so WeChat's retries of one message have one effect (Redis or in-process).
 import type { Redis } from 'ioredis'
 
-/** A claim is taken before processing and released if processing failed without spooling. */
+/**
+ * A claim is taken (briefly) before processing, held longer once its effect is recorded, and released if
+ * processing failed without spooling.
+ */
 export interface DedupeStore {
   /** True when this caller is the first to claim `key` within `ttlS` seconds. */
   claim(key: string, ttlS: number): Promise<boolean>
+  /** Holds `key` for `ttlS` seconds from now, claimed or not (extends a claim once its effect is recorded). */
+  hold(key: string, ttlS: number): Promise<void>
   /** True while a claim of `key` is held (read only: claims nothing). */
   isHeld(key: string): Promise<boolean>
   release(key: string): Promise<void>
@@ -40,6 +45,11 @@ export function createMemoryDedupeStore(options: MemoryDedupeOptions = {}): Dedu
       }
       return Promise.resolve(true)
     },
+    hold(key, ttlS) {
+      expiries.delete(key)
+      expiries.set(key, now() + ttlS * 1000)
+      return Promise.resolve()
+    },
     isHeld(key) {
       const expiry = expiries.get(key)
       return Promise.resolve(expiry !== undefined && expiry > now())
@@ -69,6 +79,9 @@ export function createRedisDedupeStore(options: RedisDedupeOptions): DedupeStore
     async claim(key, ttlS) {
       const answer = await redis.set(keyPrefix + key, '1', 'EX', ttlS, 'NX')
       return answer === 'OK'
+    },
+    async hold(key, ttlS) {
+      await redis.set(keyPrefix + key, '1', 'EX', ttlS)
     },
     async isHeld(key) {
       return (await redis.exists(keyPrefix + key)) === 1

@@ -204,10 +204,40 @@ describe('event dispatcher', () => {
     )
   })
 
+  it("frees the claim of a gateway that died mid-event for WeChat's retry, and holds a recorded one", async () => {
+    let clock = 1_000_000
+    const dedupe = createMemoryDedupeStore({ now: () => clock })
+    // The first gateway: app never answers and the spool write never ends, as if the process died.
+    const hanging: AppClient = {
+      ...scriptedClient().client,
+      createOrUpdateUser: () => new Promise<InternalResponse>(() => {}),
+    }
+    const worker = await unstartedWorker()
+    const dying = createEventDispatcher({
+      client: hanging,
+      dedupe,
+      worker: { ...worker, enqueue: () => new Promise<never>(() => {}) },
+      replies,
+      deadlineMs: 500,
+    })
+    void dying.dispatch(follow(), context)
+    await new Promise((resolve) => setImmediate(resolve))
+    // A second gateway gets WeChat's retry 5 s later: the short claim (deadline + 2 s) has lapsed.
+    clock += 5_000
+    const { dispatcher, calls } = await dispatcherWith({}, dedupe)
+    assert.equal((await dispatcher.dispatch(follow(), context)).outcome, 'delivered')
+    assert.deepEqual(calls, ['user'])
+    // Once recorded, the claim is held for the hour: a later retry has no effect.
+    clock += 60_000
+    assert.equal((await dispatcher.dispatch(follow(), context)).outcome, 'duplicate')
+    assert.deepEqual(calls, ['user'])
+  })
+
   it('processes events when the dedupe store is unavailable', async () => {
     const down: DedupeStore = {
       claim: () => Promise.reject(new Error('redis down')),
       isHeld: () => Promise.reject(new Error('redis down')),
+      hold: () => Promise.reject(new Error('redis down')),
       release: () => Promise.resolve(),
       close: () => Promise.resolve(),
     }

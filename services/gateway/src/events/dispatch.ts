@@ -106,6 +106,8 @@ function replyFor(
 
 export function createEventDispatcher(options: EventDispatcherOptions): EventDispatcher {
   const { client, dedupe, worker, replies, deadlineMs, dedupeTtlS = 3600, observeCall } = options
+  // The deadline of app's calls, a spool write and some slack: under WeChat's 5 s before it retries.
+  const handlingTtlS = Math.ceil(deadlineMs / 1000) + 2
 
   async function spool(job: EventJob, context: DispatchContext, why: unknown): Promise<void> {
     try {
@@ -125,9 +127,12 @@ export function createEventDispatcher(options: EventDispatcherOptions): EventDis
       // two different events of one second (a user scanning two login codes) never collide.
       const scene = job.binding === undefined ? '' : `:${job.binding.sceneStr}`
       const key = `${inboundDedupeKey(msg)}:${messageType(msg)}${scene}`
+      // Claimed in two steps. First only for as long as handling can take, so that if this process dies
+      // before the event is delivered or spooled (the claim would outlive it in Redis), WeChat's retry
+      // 5 s later finds it free and the event is not lost; once the effect is recorded, for an hour.
       let claimed: boolean
       try {
-        claimed = await dedupe.claim(key, dedupeTtlS)
+        claimed = await dedupe.claim(key, handlingTtlS)
       } catch (error) {
         // Without the shared store we still process: app orders subscription changes by event_time.
         context.log.warn({ err: error }, 'dedupe store unavailable, processing without it')
@@ -137,40 +142,9 @@ export function createEventDispatcher(options: EventDispatcherOptions): EventDis
         return { outcome: 'duplicate', replyText: replyFor(job, replies, undefined) }
       }
 
+      let dispatched: DispatchResult
       try {
-        if (worker.hasPending(job.openId)) {
-          // Older events of this user are still waiting: this one must not overtake them.
-          await spool(job, context, 'queued behind earlier events')
-          return { outcome: 'spooled', replyText: replyFor(job, replies, undefined) }
-        }
-        const result = await withDeadline(deadlineMs, (signal) =>
-          runEventJob(client, job, {
-            requestId: context.requestId,
-            signal,
-            observe: observeCall,
-            onUnreachable: (call, error) =>
-              context.log.warn({ err: error, call }, 'app did not answer in time'),
-          }),
-        )
-        switch (result.outcome) {
-          case 'accepted':
-            if (result.binding === 'refused') {
-              context.log.warn(
-                { openId: job.openId, status: result.bindingStatus },
-                'app refused the scene binding; dropped',
-              )
-            }
-            return { outcome: 'delivered', replyText: replyFor(job, replies, result) }
-          case 'refused':
-            context.log.warn(
-              { openId: job.openId, call: result.call, status: result.status },
-              'app refused the event; dropped',
-            )
-            return { outcome: 'dropped', replyText: replyFor(job, replies, result) }
-          case 'retry':
-            await spool(job, context, { call: result.call, status: result.status })
-            return { outcome: 'spooled', replyText: replyFor(job, replies, result) }
-        }
+        dispatched = await handle(job, context)
       } catch (error) {
         // Nothing was recorded: free the claim so WeChat's retry gets processed.
         try {
@@ -180,6 +154,49 @@ export function createEventDispatcher(options: EventDispatcherOptions): EventDis
         }
         throw error
       }
+      try {
+        await dedupe.hold(key, dedupeTtlS)
+      } catch (error) {
+        // The effect is recorded; a retry after the short claim would repeat it, which app orders by event_time.
+        context.log.warn({ err: error }, 'dedupe claim could not be extended')
+      }
+      return dispatched
     },
+  }
+
+  async function handle(job: EventJob, context: DispatchContext): Promise<DispatchResult> {
+    if (worker.hasPending(job.openId)) {
+      // Older events of this user are still waiting: this one must not overtake them.
+      await spool(job, context, 'queued behind earlier events')
+      return { outcome: 'spooled', replyText: replyFor(job, replies, undefined) }
+    }
+    const result = await withDeadline(deadlineMs, (signal) =>
+      runEventJob(client, job, {
+        requestId: context.requestId,
+        signal,
+        observe: observeCall,
+        onUnreachable: (call, error) =>
+          context.log.warn({ err: error, call }, 'app did not answer in time'),
+      }),
+    )
+    switch (result.outcome) {
+      case 'accepted':
+        if (result.binding === 'refused') {
+          context.log.warn(
+            { openId: job.openId, status: result.bindingStatus },
+            'app refused the scene binding; dropped',
+          )
+        }
+        return { outcome: 'delivered', replyText: replyFor(job, replies, result) }
+      case 'refused':
+        context.log.warn(
+          { openId: job.openId, call: result.call, status: result.status },
+          'app refused the event; dropped',
+        )
+        return { outcome: 'dropped', replyText: replyFor(job, replies, result) }
+      case 'retry':
+        await spool(job, context, { call: result.call, status: result.status })
+        return { outcome: 'spooled', replyText: replyFor(job, replies, result) }
+    }
   }
 }
