@@ -84,6 +84,21 @@ for (const dialect of testDialects()) {
       )
     })
 
+    it('tells idempotency keys and openids apart byte for byte (case, trailing spaces)', async () => {
+      const userId = await userWith('o_Exact', 100)
+      for (const idempotencyKey of ['Key-A', 'key-a', 'key-a ']) {
+        await credits.consume({ openId: 'o_Exact', amount: 10, reason: 'x', idempotencyKey })
+      }
+      assert.equal(await balance(userId), 70, 'three keys, three consumes')
+      await assert.rejects(
+        credits.consume({ openId: 'o_exact', amount: 1, reason: 'x', idempotencyKey: 'k' }),
+        (error: { code?: string }) => error.code === 'USER_NOT_FOUND',
+      )
+      const { user, created } = await users.createOrUpdate({ openId: 'o_EXACT' })
+      assert.equal(created, true)
+      assert.notEqual(user.id, userId)
+    })
+
     it('consumes once for 20 concurrent calls with one idempotency key', async () => {
       const userId = await userWith('o_same_key', 100)
       const results = await Promise.all(

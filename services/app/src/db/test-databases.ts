@@ -49,7 +49,8 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
     const name = `wxgate_test_${randomBytes(6).toString('hex')}`
     const admin = await createConnection(server)
     try {
-      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+      // A case-insensitive default, as a MariaDB server has: the migrations must make identifiers exact.
+      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`)
     } finally {
       await admin.end()
     }
