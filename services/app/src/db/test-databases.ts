@@ -50,7 +50,9 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
     const admin = await createConnection(server)
     try {
       // A case-insensitive default, as a MariaDB server has: the migrations must make identifiers exact.
-      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`)
+      await admin.query(
+        `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
+      )
     } finally {
       await admin.end()
     }
