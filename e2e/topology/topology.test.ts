@@ -1,6 +1,7 @@
 // The production topology end to end and under faults: everything through nginx, real MariaDB and Redis.
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { signInternalRequest } from '@wxgate/internal-api'
@@ -260,6 +261,13 @@ describe(
         'the caller’s request id comes back',
       )
       assert.equal(phase.http5xx, 0)
+
+      // The flow sent a push signed in its query and polled check-follow?scene_str=…: nginx's log keeps paths only.
+      const logged = await readFile(join(topo.nginx.dir, 'access.log'), 'utf8')
+      assert.ok(logged.includes('"uri":"/api/v1/auth/wechat/verify"'), 'the push was logged')
+      for (const secret of ['signature=', 'nonce=', 'scene_str=', qr.sceneStr]) {
+        assert.ok(!logged.includes(secret), `${secret} in nginx's access log`)
+      }
     })
 
     it('pays 200 orders exactly once when each notification arrives 5 times at once across both gateways', async () => {
