@@ -118,6 +118,10 @@ describe('redactUrl', () => {
       '/api/v1/auth/wechat/verify?signature=[redacted]&timestamp=1&nonce=n&echostr=[redacted]&openid=o',
     )
     assert.equal(redactUrl('/a?code=XYZ&state=S'), '/a?code=[redacted]&state=[redacted]')
+    assert.equal(
+      redactUrl('/api/v1/auth/wechat/check-follow?scene_str=login_abc'),
+      '/api/v1/auth/wechat/check-follow?scene_str=[redacted]',
+    )
     assert.equal(redactUrl('/plain'), '/plain')
     assert.equal(redactUrl('/a?%zz=1'), '/a?%zz=1')
   })

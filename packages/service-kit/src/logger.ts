@@ -77,6 +77,8 @@ const SECRET_QUERY_PARAMS = new Set([
   'access_token',
   'ticket',
   'sign',
+  // A QR login's scene: whoever has it can pick up the scanner's login from check-follow until it expires.
+  'scene_str',
 ])
 
 /** The URL with the values of credential query parameters replaced. */
