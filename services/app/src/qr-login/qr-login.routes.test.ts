@@ -205,6 +205,7 @@ for (const dialect of testDialects()) {
       const res = await check('login_NoSuchScene0000000000000')
       assert.equal(res.statusCode, 404)
       assert.equal(res.json<{ code: string }>().code, 'QR_SCENE_NOT_FOUND')
+      assert.equal((await check('x'.repeat(100))).statusCode, 404, 'longer than any scene')
       const internal = await scan('channel_unknown', newOpenId())
       assert.equal(internal.statusCode, 404)
       assert.equal(internal.json<{ code: string }>().code, 'QR_SCENE_NOT_FOUND')

@@ -16,9 +16,10 @@ export const CreateQrCodeResponse = Type.Object({
 
 export const CheckFollowQuery = Type.Object({
   scene_str: Type.Optional(
+    // Any scene is looked up (an unknown one is 404, however it looks); only the length is bounded.
     Type.String({
       minLength: 1,
-      maxLength: 64,
+      maxLength: 256,
       description: 'A login scene: no auth. Without it, a Bearer token is required',
     }),
   ),
