@@ -166,8 +166,32 @@ function optional() {
   return field<string | undefined>((raw) => ({ value: raw }))
 }
 
+/** pino's levels: `LOG_LEVEL` of both services (a typo stops the service naming the variable). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** One of LOG_LEVELS, default `info`. */
+function logLevel() {
+  return field<(typeof LOG_LEVELS)[number]>((raw) => {
+    const value = raw ?? 'info'
+    return (LOG_LEVELS as readonly string[]).includes(value)
+      ? { value: value as (typeof LOG_LEVELS)[number] }
+      : { problem: `must be one of ${LOG_LEVELS.join(', ')}` }
+  })
+}
+
 /**
  * The field helpers. Any of them can be made optional with zod's `.optional()`
  * (`env.url().optional()`), since an unset or empty variable arrives as `undefined`.
  */
-export const env = { port, secret, url, boolean, int, csv, addresses, string, optional } as const
+export const env = {
+  port,
+  secret,
+  url,
+  boolean,
+  int,
+  csv,
+  addresses,
+  string,
+  optional,
+  logLevel,
+} as const

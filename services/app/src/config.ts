@@ -20,12 +20,10 @@ export type DbConfig =
     }
   | { readonly dialect: 'sqlite'; readonly path: string }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-
 const rawSchema = z.object({
   APP_HOST: env.string('0.0.0.0'),
   APP_PORT: env.port(8000),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_LEVEL: env.logLevel(),
 
   WECHAT_APPID: env.string(),
   WECHAT_SECRET: env.string(),

@@ -24,6 +24,7 @@ describe('gateway config', () => {
     assert.equal(config.pay, undefined)
     assert.equal(config.redisUrl, undefined)
     assert.deepEqual(config.trustProxy, ['loopback'])
+    assert.equal(config.logLevel, 'info')
     assert.equal(config.replies.fallback, undefined)
     assert.ok(Object.isFrozen(config.wechat))
   })
@@ -101,16 +102,18 @@ describe('gateway config', () => {
     assert.equal(hops.value.trustProxy, 2)
   })
 
-  it('refuses a Redis URL of another scheme and a port out of range', () => {
+  it('refuses a Redis URL of another scheme, a port out of range and an unknown log level', () => {
     const result = parseConfig(gatewayConfigSchema, {
       ...minimal,
       REDIS_URL: 'http://127.0.0.1:6379',
       GATEWAY_PORT: '70000',
+      LOG_LEVEL: 'verbose',
     })
     assert.equal(result.ok, false)
     if (result.ok) return
     assert.deepEqual(result.problems.map((p) => p.split(' ')[0]).sort(), [
       'GATEWAY_PORT',
+      'LOG_LEVEL',
       'REDIS_URL',
     ])
   })

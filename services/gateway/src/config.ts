@@ -56,7 +56,7 @@ const variables = z.object({
   GATEWAY_WELCOME_TEXT: env.string('Welcome! Thanks for following us.'),
   GATEWAY_LOGIN_SUCCESS_TEXT: env.string('Login successful. You can go back to the page now.'),
   GATEWAY_DEFAULT_REPLY_TEXT: env.optional(),
-  LOG_LEVEL: env.string('info'),
+  LOG_LEVEL: env.logLevel(),
 })
 
 /** Environment variables → the gateway's config. Pay settings come as a pair or not at all. */
