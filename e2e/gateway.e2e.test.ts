@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
 import { createSimulator } from '@wxgate/simulator'
 import type { Simulator } from '@wxgate/simulator'
 import { npmScriptNodeArgs } from '../scripts/npm-script-command.js'
@@ -131,6 +132,35 @@ describe('gateway end to end', () => {
     const { status, body } = await api<LoginQr>('POST', '/api/v1/auth/wechat/qrcode', { body: {} })
     assert.equal(status, 200)
     return body
+  }
+  /** A QR_LIMIT_STR_SCENE code made at the simulator's API, as an operator makes a poster. */
+  const permanentQrTicket = async (sceneStr: string): Promise<string> => {
+    const tokenUrl = `${sim.baseUrl}/cgi-bin/token?grant_type=client_credential&appid=${APP_ID}&secret=e2e-app-secret`
+    const { access_token } = (await (await fetch(tokenUrl)).json()) as { access_token: string }
+    const created = await fetch(
+      `${sim.baseUrl}/cgi-bin/qrcode/create?access_token=${access_token}`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          action_name: 'QR_LIMIT_STR_SCENE',
+          action_info: { scene: { scene_str: sceneStr } },
+        }),
+      },
+    )
+    const { ticket } = (await created.json()) as { ticket: string }
+    assert.ok(ticket, 'the simulator issued a ticket')
+    return ticket
+  }
+  /** What app's database holds for a scene (read beside the running app: SQLite in WAL mode). */
+  const channelBinding = (sceneStr: string) => {
+    const db = new Database(join(dir, 'app.sqlite'), { readonly: true })
+    try {
+      return db
+        .prepare('select openid, purpose from wechat_qrcode_bindings where scene_str = ?')
+        .get(sceneStr) as { openid: string; purpose: string } | undefined
+    } finally {
+      db.close()
+    }
   }
   const checkFollow = async (sceneStr: string) =>
     (await api<CheckFollow>('GET', `/api/v1/auth/wechat/check-follow?scene_str=${sceneStr}`)).body
@@ -255,6 +285,57 @@ describe('gateway end to end', () => {
     assert.equal(talked.ok, true, talked.problem)
     assert.equal(talked.body, 'success')
   })
+
+  for (const mode of ['plaintext', 'compatible'] as const) {
+    it(`takes every event type in ${mode} mode too: login follow, scan, channel follow, text, unfollow`, async () => {
+      sim.settings.pushMode = mode
+      try {
+        const openId = `o-e2e-${mode}-user`
+        const first = await newLoginQr()
+        const followed = await sim.phone.scan({ openId, ticket: first.ticket })
+        assert.equal(followed.ok, true, followed.problem)
+        assert.equal(followed.reply?.encrypted, mode === 'compatible', 'encrypted as the push was')
+        assert.equal(followed.reply?.content, LOGIN)
+        const login = await checkFollow(first.scene_str)
+        assert.equal(login.status, 'scanned')
+        assert.equal(login.user?.openid, openId)
+
+        const second = await newLoginQr()
+        const scanned = await sim.phone.scan({ openId, ticket: second.ticket })
+        assert.equal(scanned.record.kind, 'SCAN')
+        assert.equal(scanned.reply?.content, LOGIN)
+        assert.equal((await checkFollow(second.scene_str)).user?.openid, openId)
+
+        // A permanent channel code app never created: binding/update answers 404, binding/create records it.
+        const channel = `channel-${mode}`
+        const ticket = await permanentQrTicket(channel)
+        const viaPoster = `o-e2e-${mode}-poster-fan`
+        const fan = await sim.phone.scan({ openId: viaPoster, ticket })
+        assert.equal(fan.ok, true, fan.problem)
+        assert.equal(fan.reply?.content, WELCOME)
+        const row = await until('the channel scan to reach app', () =>
+          Promise.resolve(channelBinding(channel)),
+        )
+        assert.deepEqual(row, { openid: viaPoster, purpose: 'channel' })
+
+        const talked = await sim.phone.sendText(openId, 'hello')
+        assert.equal(talked.body, 'success')
+        const left = await sim.phone.unfollow(openId)
+        assert.equal(left.body, 'success')
+        const status = await until('the unfollow to reach app', async () => {
+          const { body } = await api<{ subscribed: boolean }>(
+            'GET',
+            '/api/v1/auth/wechat/check-follow',
+            { token: login.token ?? '' },
+          )
+          return body.subscribed ? undefined : body
+        })
+        assert.equal(status.subscribed, false)
+      } finally {
+        sim.settings.pushMode = 'safe'
+      }
+    })
+  }
 
   it('credits a payment whose notification passed through the gateway, once', async () => {
     const openId = 'o-e2e-payer'
