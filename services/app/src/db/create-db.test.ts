@@ -11,8 +11,10 @@ describe('createDb (SQLite)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxgate-create-db-'))
     const db = createDb({ dialect: 'sqlite', path: join(dir, 'nested', 'app.sqlite') })
     try {
-      const pragma = async (name: string) =>
-        Object.values((await sql.raw(`PRAGMA ${name}`).execute(db)).rows[0] as object)[0]
+      const pragma = async (name: string): Promise<unknown> => {
+        const { rows } = await sql.raw<Record<string, unknown>>(`PRAGMA ${name}`).execute(db)
+        return Object.values(rows[0] ?? {})[0]
+      }
       assert.equal(await pragma('journal_mode'), 'wal')
       assert.equal(await pragma('synchronous'), 2, 'FULL')
       assert.equal(await pragma('busy_timeout'), 5000)
