@@ -1,6 +1,7 @@
 // Orders: create, prepay (unifiedorder), and the one pay-order path that notifications and reconciliation share.
 import type { Kysely } from 'kysely'
 import type { Static } from 'typebox'
+import { isServiceError } from '@wxgate/service-kit'
 import { WeChatPayError } from '@wxgate/wechat'
 import { createCreditsRepository } from '../credits/credits.repository.js'
 import { purchaseKey } from '../credits/credits.service.js'
@@ -198,8 +199,16 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       })
     } catch (error) {
       if (error instanceof WeChatPayError && error.errCode === 'ORDERPAID') {
-        await queryAndRecord(order, 'reconciliation')
-        throw new AppErrors.ORDER_ALREADY_PAID({ cause: error })
+        // WeChat says it is paid, so the answer is 409 whether or not recording it works now: if asking
+        // WeChat about it fails, reconciliation records it on a later pass (not a 500 for the caller).
+        let recordError: unknown
+        try {
+          await queryAndRecord(order, 'reconciliation')
+        } catch (failure) {
+          if (isServiceError(failure)) throw failure
+          recordError = failure
+        }
+        throw new AppErrors.ORDER_ALREADY_PAID({ cause: recordError ?? error })
       }
       if (error instanceof WeChatPayError && error.errCode === 'OUT_TRADE_NO_USED') {
         throw new AppErrors.ORDER_TRADE_TYPE_MISMATCH({ cause: error })

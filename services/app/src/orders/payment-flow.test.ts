@@ -154,6 +154,28 @@ for (const dialect of testDialects()) {
       assert.ok(closeCalls.length >= 2)
     })
 
+    it('answers 409 when WeChat says ORDERPAID, also when asking WeChat about it then fails', async () => {
+      const { headers } = await t.login('o_flow_orderpaid')
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers,
+        payload: { product_id: 'credits_100' },
+      })
+      const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
+      sim.platform.failNext('/pay/unifiedorder', 'ORDERPAID')
+      sim.platform.failNext('/pay/orderquery', 'SYSTEMERROR')
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers,
+        payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
+      })
+      assert.equal(res.statusCode, 409, res.body)
+      assert.equal(res.json<{ code: string }>().code, 'ORDER_ALREADY_PAID')
+      assert.equal(await status(headers, outTradeNo), 'pending', 'nothing recorded without WeChat')
+    })
+
     it('prepares JSAPI and MWEB payments that WeChat accepts', async () => {
       for (const tradeType of ['JSAPI', 'MWEB'] as const) {
         // A JSAPI payer must be a user of this Official Account (WeChat checks appid + openid).
