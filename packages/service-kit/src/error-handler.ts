@@ -74,6 +74,7 @@ export function mapError(error: unknown): Mapped {
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500
   if (status === 429) return fromKit(serviceKitErrors.RateLimited)
   if (status === 413) return fromKit(serviceKitErrors.PayloadTooLarge)
+  if (status === 414) return fromKit(serviceKitErrors.UriTooLong)
   if (status === 415) return fromKit(serviceKitErrors.UnsupportedMediaType)
   // Other framework 4xx (a bad URL, an aborted body): keep the status, answer a generic code.
   if (status >= 400 && status < 500) {

@@ -83,6 +83,7 @@ export const serviceKitErrors = {
   BadRequest: defineError('BAD_REQUEST', 'bad request', 400),
   NotFound: defineError('NOT_FOUND', 'not found', 404),
   PayloadTooLarge: defineError('PAYLOAD_TOO_LARGE', 'request body is too large', 413),
+  UriTooLong: defineError('URI_TOO_LONG', 'request URI is too long', 414),
   UnsupportedMediaType: defineError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type', 415),
   RateLimited: defineError('RATE_LIMITED', 'too many requests, retry later', 429),
   InternalError: defineError('INTERNAL_ERROR', 'internal error', 500),

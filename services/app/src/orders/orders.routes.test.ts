@@ -125,6 +125,7 @@ for (const dialect of testDialects()) {
         { method: 'POST', url: '/api/v1/payment/unifiedorder', payload: { trade_type: 'CASH' } },
         { method: 'GET', url: '/api/v1/payment/orders?page=abc&status=lost' },
         { method: 'GET', url: '/api/v1/payment/orders/%20bad%20' },
+        { method: 'GET', url: `/api/v1/payment/orders/${'x'.repeat(150)}` },
       ] as const
       for (const route of routes) {
         for (const authorization of [undefined, 'Bearer not-a-token', 'Basic dXNlcjpwdw==']) {
@@ -286,7 +287,7 @@ for (const dialect of testDialects()) {
       assert.equal(unknown.statusCode, 404)
       assert.equal(unknown.json<{ code: string }>().code, 'ORDER_NOT_FOUND')
       // However the number looks: 404, never 400 that would tell it apart from a real one.
-      for (const number of ['does.not.exist', 'x'.repeat(40), '%E4%B8%AD%20%27']) {
+      for (const number of ['does.not.exist', 'x'.repeat(40), 'x'.repeat(101), '%E4%B8%AD%20%27']) {
         const odd = await t.app.inject({
           method: 'GET',
           url: `/api/v1/payment/orders/${number}`,

@@ -4,8 +4,8 @@ import { Type } from 'typebox'
 const IsoTime = Type.String({ format: 'date-time' })
 const NullableIsoTime = Type.Union([IsoTime, Type.Null()])
 // Any order number a client names is looked up, and one that is not the caller's is 404, whatever it
-// looks like: only the length is bounded (WeChat's own are 6–32 characters).
-const OutTradeNo = Type.String({ minLength: 1, maxLength: 128 })
+// looks like: only the length is bounded, as a path parameter is (WeChat's own are 6–32 characters).
+const OutTradeNo = Type.String({ minLength: 1, maxLength: 1024 })
 export const OrderStatusSchema = Type.Union([
   Type.Literal('pending'),
   Type.Literal('paid'),
