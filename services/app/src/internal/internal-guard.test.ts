@@ -156,14 +156,19 @@ for (const dialect of testDialects()) {
       }
     })
 
-    it('answers 415 to a signed body of another type, 401 when its signature is wrong', async () => {
-      const payload = 'openid=o_form'
-      const signed = {
-        ...signedHeaders(payload),
-        'content-type': 'application/x-www-form-urlencoded',
+    it('reads a signed JSON body whatever its Content-Type says; a wrong signature is still 401', async () => {
+      for (const type of [
+        'text/plain;charset=UTF-8',
+        'application/x-www-form-urlencoded',
+        undefined,
+      ]) {
+        const payload = JSON.stringify({ openid: `o_typed_${String(type?.length ?? 0)}` })
+        const { 'content-type': _json, ...signature } = signedHeaders(payload)
+        const headers = type === undefined ? signature : { ...signature, 'content-type': type }
+        const res = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
+        assert.equal(res.statusCode, 200, `${String(type)}: ${res.body}`)
       }
-      const res = await t.app.inject({ method: 'POST', url: PATH, payload, headers: signed })
-      assert.equal(res.statusCode, 415, res.body)
+      const payload = 'openid=o_form'
       const forged = await t.app.inject({
         method: 'POST',
         url: PATH,
@@ -171,6 +176,13 @@ for (const dialect of testDialects()) {
         headers: { ...signedHeaders(payload), 'content-type': 'application/x-www-form-urlencoded' },
       })
       assert.equal(forged.statusCode, 401)
+      const form = await t.app.inject({
+        method: 'POST',
+        url: PATH,
+        payload,
+        headers: { ...signedHeaders(payload), 'content-type': 'application/x-www-form-urlencoded' },
+      })
+      assert.equal(form.statusCode, 400, 'signed, but not JSON')
     })
 
     it('answers 400 to a signed body that is not JSON', async () => {

@@ -1,5 +1,5 @@
 // The internal API's guard: IP allowlist (403), signature headers (401), then HMAC over the raw body ±300 s
-// (401), nonce replay (401), and only then the body's type (415) and JSON (400).
+// (401), nonce replay (401), and only then whether the body is JSON (400), whatever its Content-Type.
 import { createSecretKey } from 'node:crypto'
 import type { IpAllowlist, NonceStore } from '@wxgate/internal-api'
 import {
@@ -9,7 +9,6 @@ import {
   TIMESTAMP_HEADER,
   verifyInternalRequest,
 } from '@wxgate/internal-api'
-import { serviceKitErrors } from '@wxgate/service-kit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppErrors } from '../errors.js'
 
@@ -17,7 +16,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body exactly as received (internal routes only), for the HMAC. */
     rawBody?: string
-    /** Why the body cannot be used (not JSON: 400; another type: 415), answered only once the signature holds. */
+    /** Why the body is not JSON: answered (400) only once the signature holds, so an unsigned call gets 401. */
     bodyParseError?: Error
   }
 }
@@ -37,33 +36,31 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
   // The HMAC key is built once here; every request only computes (as the gateway's client does).
   const secret = createSecretKey(Buffer.from(options.secret, 'utf8'))
   const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string' },
-    (request: FastifyRequest, body: string | Buffer, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8')
-      request.rawBody = text
-      if (text === '') {
+  // Every body is read as the JSON it must be, whatever its Content-Type says (a caller's fetch() labels
+  // a string text/plain): the HMAC covers the bytes, not the label. What is not JSON is refused (400)
+  // only once the signature holds.
+  const readSignedJson = (
+    request: FastifyRequest,
+    body: string | Buffer,
+    done: (error: Error | null, parsed?: unknown) => void,
+  ): void => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    request.rawBody = text
+    if (text === '') {
+      done(null, undefined)
+      return
+    }
+    void parseJson(request, text, (error, parsed) => {
+      if (error !== null) {
+        request.bodyParseError = error
         done(null, undefined)
         return
       }
-      void parseJson(request, text, (error, parsed) => {
-        if (error !== null) {
-          request.bodyParseError = error
-          done(null, undefined)
-          return
-        }
-        done(null, parsed)
-      })
-    },
-  )
-  app.removeContentTypeParser('text/plain')
-  // Any other type is read too (the HMAC covers it) and refused with 415 only once the signature holds.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (request: FastifyRequest, body, done) => {
-    request.rawBody = typeof body === 'string' ? body : body.toString('utf8')
-    request.bodyParseError = new serviceKitErrors.UnsupportedMediaType()
-    done(null, undefined)
-  })
+      done(null, parsed)
+    })
+  }
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, readSignedJson)
 
   // Checked before the body is even read: callers outside the allowlist learn nothing more.
   app.addHook('onRequest', (request, _reply, done) => {
