@@ -39,7 +39,7 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
     bodyLimit,
     // Path parameters as long as a URL may reasonably be (Fastify's 100 answered 414 before routing, so
     // before authentication and before a lookup could say 404); the routes' schemas bound them further.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // Fastify's default `coerceTypes: 'array'` would turn `{"product_id": ["x"]}` into "x": a hostile
     // shape accepted as a good one. Scalars are still coerced, which query strings and params need.
     ajv: { customOptions: { coerceTypes: true } },
