@@ -73,7 +73,8 @@ for (const dialect of testDialects()) {
       await new Promise((resolve) => notifyServer.close(resolve))
     })
 
-    async function prepaidOrder(openId: string, productId = 'credits_100') {
+    /** A logged-in user's new order, and the unifiedorder answer for it. */
+    async function orderAndPrepay(openId: string, productId = 'credits_100') {
       const me = await t.login(openId)
       const created = await t.app.inject({
         method: 'POST',
@@ -88,8 +89,13 @@ for (const dialect of testDialects()) {
         headers: me.headers,
         payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
       })
+      return { ...me, outTradeNo, prepay }
+    }
+
+    async function prepaidOrder(openId: string, productId = 'credits_100') {
+      const { prepay, ...order } = await orderAndPrepay(openId, productId)
       assert.equal(prepay.statusCode, 200, prepay.body)
-      return { ...me, outTradeNo }
+      return order
     }
 
     async function status(headers: Record<string, string>, outTradeNo: string) {
@@ -155,22 +161,9 @@ for (const dialect of testDialects()) {
     })
 
     it('answers 409 when WeChat says ORDERPAID, also when asking WeChat about it then fails', async () => {
-      const { headers } = await t.login('o_flow_orderpaid')
-      const created = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/payment/create-order',
-        headers,
-        payload: { product_id: 'credits_100' },
-      })
-      const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
       sim.platform.failNext('/pay/unifiedorder', 'ORDERPAID')
       sim.platform.failNext('/pay/orderquery', 'SYSTEMERROR')
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/payment/unifiedorder',
-        headers,
-        payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
-      })
+      const { headers, outTradeNo, prepay: res } = await orderAndPrepay('o_flow_orderpaid')
       assert.equal(res.statusCode, 409, res.body)
       assert.equal(res.json<{ code: string }>().code, 'ORDER_ALREADY_PAID')
       assert.equal(await status(headers, outTradeNo), 'pending', 'nothing recorded without WeChat')
