@@ -167,7 +167,7 @@ function optional() {
 }
 
 /** pino's levels: `LOG_LEVEL` of both services (a typo stops the service naming the variable). */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** One of LOG_LEVELS, default `info`. */
 function logLevel() {

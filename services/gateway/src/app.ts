@@ -195,7 +195,7 @@ export async function buildApp(options: {
     encryptedQueries: {
       mark: async (signature, ttlS) => {
         try {
-          await dedupeStore.claim(`query-aes:${signature}`, ttlS)
+          await dedupeStore.hold(`query-aes:${signature}`, ttlS)
         } catch (error) {
           app.log.warn({ err: error }, 'dedupe store unavailable, encrypted query not marked')
         }

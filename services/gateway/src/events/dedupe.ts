@@ -27,27 +27,30 @@ export function createMemoryDedupeStore(options: MemoryDedupeOptions = {}): Dedu
   const { maxEntries = 200_000, now = Date.now } = options
   // Map keeps insertion order, so the first key is always the least recently seen one.
   const expiries = new Map<string, number>()
+  /** (Re)inserts `key` at the young end, evicting the least recently seen beyond maxEntries. */
+  const remember = (key: string, expiry: number): void => {
+    expiries.delete(key)
+    expiries.set(key, expiry)
+    while (expiries.size > maxEntries) {
+      const oldest = expiries.keys().next()
+      if (oldest.done === true) break
+      expiries.delete(oldest.value)
+    }
+  }
   return {
     claim(key, ttlS) {
       const at = now()
       const expiry = expiries.get(key)
-      expiries.delete(key)
       if (expiry !== undefined && expiry > at) {
         // Seen again (a retry): move it to the young end, its expiry unchanged.
-        expiries.set(key, expiry)
+        remember(key, expiry)
         return Promise.resolve(false)
       }
-      expiries.set(key, at + ttlS * 1000)
-      while (expiries.size > maxEntries) {
-        const oldest = expiries.keys().next()
-        if (oldest.done === true) break
-        expiries.delete(oldest.value)
-      }
+      remember(key, at + ttlS * 1000)
       return Promise.resolve(true)
     },
     hold(key, ttlS) {
-      expiries.delete(key)
-      expiries.set(key, now() + ttlS * 1000)
+      remember(key, now() + ttlS * 1000)
       return Promise.resolve()
     },
     isHeld(key) {
