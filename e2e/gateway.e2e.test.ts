@@ -162,6 +162,16 @@ describe('gateway end to end', () => {
       db.close()
     }
   }
+  const userRow = (openId: string) => {
+    const db = new Database(join(dir, 'app.sqlite'), { readonly: true })
+    try {
+      return db.prepare('select subscribed from wechat_users where openid = ?').get(openId) as
+        | { subscribed: number }
+        | undefined
+    } finally {
+      db.close()
+    }
+  }
   const checkFollow = async (sceneStr: string) =>
     (await api<CheckFollow>('GET', `/api/v1/auth/wechat/check-follow?scene_str=${sceneStr}`)).body
 
@@ -317,6 +327,14 @@ describe('gateway end to end', () => {
           Promise.resolve(channelBinding(channel)),
         )
         assert.deepEqual(row, { openid: viaPoster, purpose: 'channel' })
+        // The code is known to app now; the next fan is still welcomed, not told "logged in".
+        const nextFan = await sim.phone.scan({ openId: `${viaPoster}-2`, ticket })
+        assert.equal(nextFan.ok, true, nextFan.problem)
+        assert.equal(nextFan.reply?.content, WELCOME)
+        const nextFanRow = await until('the second fan to reach app', () =>
+          Promise.resolve(userRow(`${viaPoster}-2`)),
+        )
+        assert.equal(nextFanRow.subscribed, 1)
 
         const talked = await sim.phone.sendText(openId, 'hello')
         assert.equal(talked.body, 'success')

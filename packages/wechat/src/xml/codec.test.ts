@@ -126,9 +126,24 @@ test('rejects text that is not XML', () => {
   }
 })
 
-test('rejects a repeated element name', () => {
+test('rejects a field of the root named twice', () => {
   assertCode(() => parseXml('<xml><A>1</A><A>2</A></xml>'), 'XML_INVALID')
-  assertCode(() => parseXml('<xml><A><B/><B/></A></xml>'), 'XML_INVALID')
+  assertCode(() => parseXml('<xml><A>1</A><B/><A>1</A></xml>'), 'XML_INVALID')
+})
+
+test('keeps the first of a repeated element below the root (a list WeChat sends)', () => {
+  // MASSSENDJOBFINISH with two articles, as in WeChat's documentation.
+  const parsed = parseXml(
+    '<xml><Event><![CDATA[MASSSENDJOBFINISH]]></Event><CopyrightCheckResult><Count>2</Count>' +
+      '<ResultList><item><ArticleIdx>1</ArticleIdx></item><item><ArticleIdx>2</ArticleIdx></item>' +
+      '</ResultList></CopyrightCheckResult></xml>',
+  )
+  assert.equal(parsed.Event, 'MASSSENDJOBFINISH')
+  assert.deepEqual(parsed.CopyrightCheckResult, {
+    Count: '2',
+    ResultList: { item: { ArticleIdx: '1' } },
+  })
+  assert.deepEqual(parseXml('<xml><A><B>1</B><B>2</B></A></xml>'), { A: { B: '1' } })
 })
 
 test('rejects text mixed with child elements', () => {

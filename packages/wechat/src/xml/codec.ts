@@ -30,8 +30,9 @@ function invalid(message: string, cause?: unknown): WeChatProtocolError {
 
 /**
  * Parses a WeChat XML document into the children of its single root element.
- * Every leaf is a string; attributes, comments and the declaration are ignored; a repeated element
- * name, any DOCTYPE/ENTITY declaration or an unknown entity reference is `XML_INVALID`.
+ * Every leaf is a string; attributes, comments and the declaration are ignored; a field of the root named
+ * twice, any DOCTYPE/ENTITY declaration or an unknown entity reference is `XML_INVALID`. Deeper, a
+ * repeated name (a list, as in MASSSENDJOBFINISH) keeps its first element.
  */
 export function parseXml(text: string, limits: XmlLimits = {}): XmlRecord {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES
@@ -241,8 +242,14 @@ class Scanner {
           throw invalid(`element name ${childName} is not accepted`)
         }
         const child = this.element(childName, depth + 1)
-        if (Object.hasOwn(record, childName)) throw invalid(`repeated element ${shown(childName)}`)
-        record[childName] = child
+        if (!Object.hasOwn(record, childName)) {
+          record[childName] = child
+        } else if (depth === 1) {
+          // A field of the document named twice is ambiguous (which Encrypt, which sign?): refused.
+          throw invalid(`repeated element ${shown(childName)}`)
+        }
+        // Deeper, repeats are lists WeChat really sends (MASSSENDJOBFINISH's <item>s, a pic event's
+        // <PicList>, subscribe_msg_popup_event's <List>s); nothing we read lives there, so the first is kept.
       }
     }
     if (pending !== '') parts.push({ cdata: false, value: pending })

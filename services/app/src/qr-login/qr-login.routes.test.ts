@@ -234,9 +234,16 @@ for (const dialect of testDialects()) {
         .where('scene_str', '=', scene)
         .execute()
       assert.deepEqual(rows, [{ purpose: 'channel' }])
-      // Known now: the gateway's binding/update for the next scanner lands without a 404.
-      const later = await scan(scene, newOpenId(), 'SCAN', body.event_time + 5)
-      assert.equal(later.statusCode, 200)
+      // binding/update is for login scenes only: the next follower's update is 404 too, so the gateway
+      // records it with binding/create and welcomes them (an update that landed meant "logged in").
+      const nextScanner = newOpenId()
+      const next = { ...body, openid: nextScanner, event: 'SCAN', event_time: body.event_time + 5 }
+      const later = await t.internal('PUT', '/binding/update', next)
+      assert.equal(later.statusCode, 404)
+      assert.equal(later.json<{ code: string }>().code, 'QR_SCENE_NOT_FOUND')
+      const recorded = await t.internal('POST', '/binding/create', next)
+      assert.equal(recorded.statusCode, 200, recorded.body)
+      assert.equal(recorded.json<{ binding: { openid: string } }>().binding.openid, nextScanner)
       // A channel scene is not a login: nobody can poll a session out of it.
       assert.equal((await check(scene)).statusCode, 404)
     })

@@ -1,4 +1,5 @@
 // QR login: creates login scenes at WeChat, records scans the gateway reports, hands the scanner a session.
+import { LOGIN_SCENE_PREFIX } from '@wxgate/internal-api'
 import { randomNonce, showQrCodeUrl } from '@wxgate/wechat'
 import type { WeChatApiClient } from '@wxgate/wechat'
 import type { Kysely } from 'kysely'
@@ -13,7 +14,6 @@ import { createQrLoginRepository } from './qr-login.repository.js'
 import type { ScanFields } from './qr-login.repository.js'
 import type { QrcodeBindingRow } from './qr-login.table.js'
 
-export const LOGIN_SCENE_PREFIX = 'login_'
 /** 22 characters of [A-Za-z0-9] carry ≈ 131 bits; with the prefix the scene is 28 of WeChat's 64. */
 export const LOGIN_SCENE_RANDOM_LENGTH = 22
 /** Events that prove the scanner follows the account (PROTOCOL.md §6). */
@@ -106,8 +106,9 @@ export function createQrLoginService(deps: QrLoginServiceDeps) {
   }
 
   /**
-   * A scan reported by the gateway. `update` is for scenes app knows (404 otherwise); `create` also
-   * records a scene it has never seen (a permanent channel code). Re-deliveries are no-ops.
+   * A scan reported by the gateway. `update` is for the login scenes app created (404 for any other, so
+   * the gateway records it with `create` and welcomes the follower); `create` also records a scene it
+   * has never seen (a permanent channel code). Re-deliveries are no-ops.
    */
   async function recordScan(
     report: ScanReport,
@@ -120,8 +121,8 @@ export function createQrLoginService(deps: QrLoginServiceDeps) {
       scannedAt: deps.now(),
     }
     let row = await bindings.findByScene(report.sceneStr)
+    if (mode === 'update' && row?.purpose !== 'login') throw new AppErrors.QR_SCENE_NOT_FOUND()
     if (row === undefined) {
-      if (mode === 'update') throw new AppErrors.QR_SCENE_NOT_FOUND()
       await applyScanner(report.openId, report.event, report.eventTime * 1000)
       try {
         await bindings.insertChannelScan(report.sceneStr, scan)

@@ -130,6 +130,23 @@ describe('event dispatcher', () => {
     assert.deepEqual(calls, ['user', 'update', 'create'])
   })
 
+  it('replies to a follow through a QR code app has not answered for by its scene: login_… is a login', async () => {
+    // A WeChat retry (duplicate) and an event kept for later both have no answer from app.
+    const { dispatcher } = await dispatcherWith({ user: 'throw' })
+    const login = await dispatcher.dispatch(follow('qrscene_login_abc'), context)
+    assert.deepEqual(login, { outcome: 'spooled', replyText: 'LOGGED IN' })
+    const channel = await dispatcher.dispatch(
+      message({ MsgType: 'event', Event: 'subscribe', EventKey: 'qrscene_promo', FromUserName: 'o-2' }),
+      context,
+    )
+    assert.deepEqual(channel, { outcome: 'spooled', replyText: 'WELCOME' })
+    const retry = await dispatcher.dispatch(
+      message({ MsgType: 'event', Event: 'subscribe', EventKey: 'qrscene_promo', FromUserName: 'o-2' }),
+      context,
+    )
+    assert.deepEqual(retry, { outcome: 'duplicate', replyText: 'WELCOME' })
+  })
+
   it('answers `success` to an unfollow and to messages with no effect', async () => {
     const { dispatcher, calls } = await dispatcherWith()
     const unfollow = await dispatcher.dispatch(

@@ -1,4 +1,5 @@
 // Turns a verified inbound message into its effect on app (direct, or via the spool) and the passive reply's text.
+import { LOGIN_SCENE_PREFIX } from '@wxgate/internal-api'
 import { inboundDedupeKey } from '@wxgate/wechat'
 import type { InboundMessage } from '@wxgate/wechat'
 import { runEventJob } from './app-calls.js'
@@ -94,14 +95,12 @@ function replyFor(
   if (!job.subscribed) return undefined
   if (job.binding === undefined) return replies.welcome
   if (job.binding.event === 'SCAN') return replies.loginSuccess
-  // A follow through a QR code is a login unless app said the scene is not a login scene.
-  if (
-    result?.outcome === 'accepted' &&
-    (result.binding === 'created' || result.binding === 'refused')
-  ) {
-    return replies.welcome
+  // A follow through a QR code is a login when app took it as one (binding/update answers only for its
+  // login scenes); when app has not answered (a retry, or the event kept for later), the scene says.
+  if (result?.outcome === 'accepted') {
+    return result.binding === 'updated' ? replies.loginSuccess : replies.welcome
   }
-  return replies.loginSuccess
+  return job.binding.sceneStr.startsWith(LOGIN_SCENE_PREFIX) ? replies.loginSuccess : replies.welcome
 }
 
 export function createEventDispatcher(options: EventDispatcherOptions): EventDispatcher {

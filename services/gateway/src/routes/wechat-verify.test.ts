@@ -193,6 +193,35 @@ describe('POST /api/v1/auth/wechat/verify', () => {
         }
         assert.equal(fake.calls.length, 0)
       })
+
+      it('answers `success` to events that carry lists (an element repeated below the root)', async () => {
+        // Shapes from WeChat's documentation: a mass send of two articles, a menu photo event of two pictures.
+        const lists = [
+          '<Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>1000001625</MsgID>' +
+            '<Status><![CDATA[send success]]></Status><CopyrightCheckResult><Count>2</Count>' +
+            '<ResultList><item><ArticleIdx>1</ArticleIdx></item><item><ArticleIdx>2</ArticleIdx></item>' +
+            '</ResultList><CheckState>2</CheckState></CopyrightCheckResult>',
+          '<Event><![CDATA[pic_photo_or_album]]></Event><EventKey><![CDATA[6]]></EventKey>' +
+            '<SendPicsInfo><Count>2</Count><PicList><item><PicMd5Sum><![CDATA[a]]></PicMd5Sum></item>' +
+            '<item><PicMd5Sum><![CDATA[b]]></PicMd5Sum></item></PicList></SendPicsInfo>',
+        ]
+        for (const body of lists) {
+          const xml =
+            '<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[o-user-1]]>' +
+            `</FromUserName><CreateTime>${nextTime()}</CreateTime><MsgType><![CDATA[event]]></MsgType>` +
+            `${body}</xml>`
+          const signed = signer.push(xml, { mode })
+          const response = await gateway.app.inject({
+            method: 'POST',
+            url: signed.url,
+            payload: signed.body,
+            headers: { 'content-type': 'text/xml' },
+          })
+          assert.equal(response.statusCode, 200, response.body)
+          assert.equal(response.body, 'success')
+        }
+        assert.equal(fake.calls.length, 0)
+      })
     })
   }
 
