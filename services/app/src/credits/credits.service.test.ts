@@ -66,6 +66,20 @@ for (const dialect of testDialects()) {
       assert.equal(await credits.ledgerSum(userId), 70)
     })
 
+    it('keeps balances past 2^31 (a 32-bit column would refuse them, and with them a paid order)', async () => {
+      const userId = await userWith('o_wide', 3_000_000_000)
+      const result = await credits.consume({
+        openId: 'o_wide',
+        amount: 1,
+        reason: 'x',
+        idempotencyKey: 'wide-1',
+      })
+      assert.equal(result.credits, 2_999_999_999)
+      assert.equal(result.record.balance_after, 2_999_999_999)
+      assert.equal(await balance(userId), 2_999_999_999)
+      assert.equal(await credits.ledgerSum(userId), 2_999_999_999)
+    })
+
     it('refuses a consume the balance does not cover and changes nothing', async () => {
       const userId = await userWith('o_poor', 5)
       await assert.rejects(
@@ -121,6 +135,28 @@ for (const dialect of testDialects()) {
         .where('idempotency_key', '=', 'consume:once')
         .execute()
       assert.equal(rows.length, 1)
+    })
+
+    it('answers every concurrent call with one key the first result, when two would not fit', async () => {
+      // 60 of 100: a second consume would be refused, so the repeats must be seen as repeats, not as short.
+      const userId = await userWith('o_same_key_big', 100)
+      const settled = await Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          credits.consume({
+            openId: 'o_same_key_big',
+            amount: 60,
+            reason: 'x',
+            idempotencyKey: 'big-once',
+          }),
+        ),
+      )
+      const results = settled.map((s) => {
+        assert.equal(s.status, 'fulfilled', s.status === 'rejected' ? String(s.reason) : '')
+        return (s as PromiseFulfilledResult<Awaited<ReturnType<typeof credits.consume>>>).value
+      })
+      assert.ok(results.every((r) => r.record.id === results[0]?.record.id && r.credits === 40))
+      assert.equal(results.filter((r) => !r.replayed).length, 1)
+      assert.equal(await balance(userId), 40)
     })
 
     it('never goes negative when concurrent consumes exceed the balance', async () => {

@@ -74,8 +74,10 @@ export function createCreditsService({ db, now }: { db: Kysely<Database>; now: (
       })
       return { credits: record.balance_after, record, replayed: false }
     } catch (error) {
-      // A concurrent consume with the same key committed first; ours rolled back. Answer its result.
-      if (!isUniqueViolation(error)) throw error
+      // A concurrent consume with the same key may have committed first; ours rolled back. It shows as
+      // the ledger's unique key, or (MySQL) as a short balance: our guarded update waited for its row
+      // lock and then saw the credits it took. Either way, answer its result if there is one.
+      if (!isUniqueViolation(error) && !(error instanceof AppErrors.INSUFFICIENT_CREDITS)) throw error
       const first = await ledger.findByKey(user.id, key)
       if (first === undefined) throw error
       return { credits: first.balance_after, record: first, replayed: true }
