@@ -166,8 +166,7 @@ describe('gateway end to end', () => {
     const db = new Database(join(dir, 'app.sqlite'), { readonly: true })
     try {
       return db.prepare('select subscribed from wechat_users where openid = ?').get(openId) as
-        | { subscribed: number }
-        | undefined
+        { subscribed: number } | undefined
     } finally {
       db.close()
     }

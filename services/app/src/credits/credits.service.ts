@@ -77,7 +77,8 @@ export function createCreditsService({ db, now }: { db: Kysely<Database>; now: (
       // A concurrent consume with the same key may have committed first; ours rolled back. It shows as
       // the ledger's unique key, or (MySQL) as a short balance: our guarded update waited for its row
       // lock and then saw the credits it took. Either way, answer its result if there is one.
-      if (!isUniqueViolation(error) && !(error instanceof AppErrors.INSUFFICIENT_CREDITS)) throw error
+      if (!isUniqueViolation(error) && !(error instanceof AppErrors.INSUFFICIENT_CREDITS))
+        throw error
       const first = await ledger.findByKey(user.id, key)
       if (first === undefined) throw error
       return { credits: first.balance_after, record: first, replayed: true }

@@ -136,12 +136,22 @@ describe('event dispatcher', () => {
     const login = await dispatcher.dispatch(follow('qrscene_login_abc'), context)
     assert.deepEqual(login, { outcome: 'spooled', replyText: 'LOGGED IN' })
     const channel = await dispatcher.dispatch(
-      message({ MsgType: 'event', Event: 'subscribe', EventKey: 'qrscene_promo', FromUserName: 'o-2' }),
+      message({
+        MsgType: 'event',
+        Event: 'subscribe',
+        EventKey: 'qrscene_promo',
+        FromUserName: 'o-2',
+      }),
       context,
     )
     assert.deepEqual(channel, { outcome: 'spooled', replyText: 'WELCOME' })
     const retry = await dispatcher.dispatch(
-      message({ MsgType: 'event', Event: 'subscribe', EventKey: 'qrscene_promo', FromUserName: 'o-2' }),
+      message({
+        MsgType: 'event',
+        Event: 'subscribe',
+        EventKey: 'qrscene_promo',
+        FromUserName: 'o-2',
+      }),
       context,
     )
     assert.deepEqual(retry, { outcome: 'duplicate', replyText: 'WELCOME' })

@@ -100,7 +100,9 @@ function replyFor(
   if (result?.outcome === 'accepted') {
     return result.binding === 'updated' ? replies.loginSuccess : replies.welcome
   }
-  return job.binding.sceneStr.startsWith(LOGIN_SCENE_PREFIX) ? replies.loginSuccess : replies.welcome
+  return job.binding.sceneStr.startsWith(LOGIN_SCENE_PREFIX)
+    ? replies.loginSuccess
+    : replies.welcome
 }
 
 export function createEventDispatcher(options: EventDispatcherOptions): EventDispatcher {
