@@ -57,6 +57,18 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
     void reply.header(requestIdHeader, request.id)
     done()
   })
+  // A request still in flight when the service starts closing is answered with `Connection: close`, so its
+  // socket ends with the answer. Kept alive (fetch, nginx's upstream pool), the socket would sit idle and
+  // hold the drain until its timeout; Fastify closes only the connections idle when closing starts.
+  let closing = false
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
+  })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close')
+    done(null, payload)
+  })
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   installMetrics(app, { ...options.metrics, defaultLabels: { service: name } })

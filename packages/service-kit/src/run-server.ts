@@ -1,4 +1,4 @@
-// runServer: listen, then on SIGTERM/SIGINT drain (app.close) and exit 0; a second signal forces exit.
+// runServer: listen, then on SIGTERM/SIGINT drain (app.close) and exit 0; a later signal forces exit.
 import type { FastifyInstance } from 'fastify'
 
 export interface RunServerOptions {
@@ -9,18 +9,24 @@ export interface RunServerOptions {
   signals?: readonly NodeJS.Signals[]
 }
 
+/** A signal this soon after the first is the same stop delivered twice, not an operator insisting. */
+const REPEAT_WINDOW_MS = 1000
+
 /** Resolves with the listening address. Only a `server.ts` calls this. */
 export async function runServer(app: FastifyInstance, options: RunServerOptions): Promise<string> {
   const { host, port, closeTimeoutMs = 10_000, signals = ['SIGTERM', 'SIGINT'] } = options
   const address = await app.listen({ host, port })
-  let closing = false
+  let closingSince: number | undefined
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (closing) {
+    if (closingSince !== undefined) {
+      // One stop often arrives twice: Ctrl-C or `kill -- -pgid` reaches node from the kernel and again
+      // from npm, which forwards it; systemd signals the whole group. Only a later signal means "now".
+      if (performance.now() - closingSince < REPEAT_WINDOW_MS) return
       app.log.warn({ signal }, 'second signal, exiting without draining')
       process.exit(1)
     }
-    closing = true
+    closingSince = performance.now()
     app.log.info({ signal }, 'draining in-flight requests before exit')
     const timer = setTimeout(() => {
       app.log.error({ closeTimeoutMs }, 'drain timed out, exiting')
