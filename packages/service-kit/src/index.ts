@@ -4,6 +4,8 @@ import './types.js'
 export { buildService } from './build-service.js'
 export type { BuildServiceOptions } from './build-service.js'
 export { runServer } from './run-server.js'
+export { closeRedisClient } from './redis-close.js'
+export type { ClosableRedis } from './redis-close.js'
 export type { RunServerOptions } from './run-server.js'
 export { describeStartError, exitOnStartFailure } from './start-failure.js'
 export {

@@ -2,7 +2,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createMemoryNonceStore, type NonceStore } from '@wxgate/internal-api'
-import { buildService, createLoggerOptions } from '@wxgate/service-kit'
+import { buildService, closeRedisClient, createLoggerOptions } from '@wxgate/service-kit'
 import type { WeChatApiClient } from '@wxgate/wechat'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -100,7 +100,7 @@ export async function buildApp({
       app.log.warn({ err: error }, 'redis error')
     })
     app.addHook('onClose', async () => {
-      await ownRedis.quit()
+      await closeRedisClient(ownRedis)
     })
     redis = ownRedis
   }

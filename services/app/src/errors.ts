@@ -8,6 +8,11 @@ export const AppErrors = {
     'The internal request is not signed correctly',
     401,
   ),
+  INTERNAL_REPLAY_CHECK_UNAVAILABLE: defineError(
+    'INTERNAL_REPLAY_CHECK_UNAVAILABLE',
+    'The replay check of internal calls is unavailable (Redis); retry later',
+    503,
+  ),
   INTERNAL_FORBIDDEN: defineError(
     'INTERNAL_FORBIDDEN',
     'The caller is not allowed to use the internal API',

@@ -133,6 +133,32 @@ describe('dedupe across gateway instances with REDIS_URL', async () => {
   )
 })
 
+describe('gateway with REDIS_URL while Redis is away', () => {
+  it('still answers pushes, and closes (SIGTERM exits 0) without waiting for Redis', async () => {
+    const fake = await startFakeApp({ secret: TEST.secret })
+    fake.on(USER, { status: 200, body: {} })
+    // A port nothing listens on: the gateway starts with its Redis unreachable.
+    const unused = await startFakeApp({ secret: TEST.secret })
+    const deadUrl = unused.url.replace('http:', 'redis:')
+    await unused.close()
+    const gateway = await startGateway({ appUrl: fake.url, env: { REDIS_URL: deadUrl } })
+    try {
+      const signed = signer.push(inboundXml({ MsgType: 'event', Event: 'subscribe' }))
+      const response = await gateway.app.inject({
+        method: 'POST',
+        url: signed.url,
+        payload: signed.body,
+      })
+      assert.equal(response.statusCode, 200)
+      assert.equal(fake.callsTo(USER).length, 1, 'processed without the shared dedupe store')
+    } finally {
+      // Rejected before ("Stream isn't writeable"): QUIT cannot reach a Redis that is away.
+      await gateway.close()
+      await fake.close()
+    }
+  })
+})
+
 const execFileAsync = promisify(execFile)
 
 describe('gateway and the ioredis module', () => {

@@ -96,7 +96,16 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
       throw new AppErrors.INTERNAL_AUTH_FAILED({ cause: error })
     }
     // Claimed only once the signature holds, so forged requests cannot burn real nonces.
-    if (!(await options.nonces.claim(nonce, DEFAULT_MAX_SKEW_S * 2))) {
+    let fresh: boolean
+    try {
+      fresh = await options.nonces.claim(nonce, DEFAULT_MAX_SKEW_S * 2)
+    } catch (error) {
+      // Without the shared store (Redis) a replay cannot be told apart: refuse, retryably (the gateway
+      // keeps the event, WeChat Pay retries the notification), rather than accept unchecked or say 500.
+      request.log.error({ err: error }, 'internal call refused: replay check unavailable')
+      throw new AppErrors.INTERNAL_REPLAY_CHECK_UNAVAILABLE({ cause: error })
+    }
+    if (!fresh) {
       request.log.warn('internal call replayed (nonce already used)')
       throw new AppErrors.INTERNAL_AUTH_FAILED()
     }

@@ -18,16 +18,26 @@ export const LOGIN_RATE_RULES = {
   qrCode: { name: 'qrcode', limit: 300, windowS: 60 },
 } as const satisfies Record<string, LoginRateRule>
 
-/** An onRequest hook answering 429 RATE_LIMITED (with Retry-After) once `request.ip` exceeds the rule. */
+/**
+ * An onRequest hook answering 429 RATE_LIMITED (with Retry-After) once `request.ip` exceeds the rule.
+ * When the limiter's store (Redis) is unavailable the request goes through: a limit against floods is not
+ * worth locking every user out of login for as long as the outage lasts.
+ */
 export function limitByClientIp(rateLimiter: RateLimiter, rule: LoginRateRule) {
   return async function loginRateLimit(
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
-    const result = await rateLimiter.hit(`login:${rule.name}:${request.ip}`, {
-      limit: rule.limit,
-      windowS: rule.windowS,
-    })
+    let result
+    try {
+      result = await rateLimiter.hit(`login:${rule.name}:${request.ip}`, {
+        limit: rule.limit,
+        windowS: rule.windowS,
+      })
+    } catch (error) {
+      request.log.warn({ err: error }, 'rate limiter unavailable; request not limited')
+      return
+    }
     if (!result.allowed) {
       void reply.header('retry-after', String(result.retryAfterS))
       throw new RateLimitedError()

@@ -1,4 +1,5 @@
 // Claims for inbound messages, so WeChat's retries of one message have one effect (Redis or in-process).
+import { closeRedisClient } from '@wxgate/service-kit'
 import type { Redis } from 'ioredis'
 
 /**
@@ -93,7 +94,7 @@ export function createRedisDedupeStore(options: RedisDedupeOptions): DedupeStore
       await redis.del(keyPrefix + key)
     },
     async close() {
-      if (ownsConnection) await redis.quit()
+      if (ownsConnection) await closeRedisClient(redis)
     },
   }
 }
