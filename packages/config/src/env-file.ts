@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs'
 export class EnvFileError extends Error {
   readonly line: number
 
+  /** `line` 0: about the file as a whole (it cannot be read). */
   constructor(message: string, line: number, options?: ErrorOptions) {
-    super(`line ${line}: ${message}`, options)
+    super(line === 0 ? message : `line ${line}: ${message}`, options)
     this.name = 'EnvFileError'
     this.line = line
   }

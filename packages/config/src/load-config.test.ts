@@ -1,7 +1,7 @@
 // Tests for parseConfig/loadConfig: precedence, one line per variable, freezing, exit 1.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -128,6 +128,19 @@ describe('loadConfig', () => {
       (error: unknown) =>
         error instanceof ConfigError &&
         /bad\.env line 2: expected KEY=value/.test(error.problems[0] ?? ''),
+    )
+  })
+
+  it('reports a .env that exists but cannot be read as one problem, not a crash', () => {
+    // A directory named .env reads as EISDIR, as an unreadable file reads as EACCES for a non-root user.
+    const envFile = join(dir, 'dir.env')
+    mkdirSync(envFile)
+    assert.throws(
+      () => loadConfig(schema, { env: {}, envFile, exit: false }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 1 &&
+        /dir\.env cannot be read \(EISDIR\)/.test(error.problems[0] ?? ''),
     )
   })
 

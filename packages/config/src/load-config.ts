@@ -113,8 +113,11 @@ function readOptionalEnvFile(path: string): Record<string, string> {
   try {
     return readEnvFile(path)
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return {}
-    throw error
+    if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string')
+      throw error
+    if (error.code === 'ENOENT') return {}
+    // Unreadable (EACCES, EISDIR, …): one line like any other problem, not a stack trace.
+    throw new EnvFileError(`cannot be read (${error.code})`, 0, { cause: error })
   }
 }
 

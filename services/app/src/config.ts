@@ -20,6 +20,41 @@ export type DbConfig =
     }
   | { readonly dialect: 'sqlite'; readonly path: string }
 
+/** The database's variables: all that `npm run migrate` reads. */
+const dbFields = {
+  MYSQL_HOST: env.optional(),
+  MYSQL_PORT: env.port(3306),
+  MYSQL_USER: env.optional(),
+  MYSQL_PASSWORD: env.optional(),
+  MYSQL_DATABASE: env.optional(),
+  SQLITE_PATH: env.string('./data/app.sqlite'),
+}
+type DbFields = z.output<z.ZodObject<typeof dbFields>>
+
+/** MySQL when MYSQL_HOST is set (then MYSQL_USER and MYSQL_DATABASE are required), else SQLite. */
+function toDbConfig(raw: DbFields, ctx: z.RefinementCtx): DbConfig {
+  const missing = (name: 'MYSQL_USER' | 'MYSQL_DATABASE'): typeof z.NEVER => {
+    ctx.addIssue({ code: 'custom', path: [name], message: 'is required when MYSQL_HOST is set' })
+    return z.NEVER
+  }
+  if (raw.MYSQL_HOST === undefined) return { dialect: 'sqlite', path: raw.SQLITE_PATH }
+  if (raw.MYSQL_USER === undefined) return missing('MYSQL_USER')
+  if (raw.MYSQL_DATABASE === undefined) return missing('MYSQL_DATABASE')
+  return {
+    dialect: 'mysql',
+    host: raw.MYSQL_HOST,
+    port: raw.MYSQL_PORT,
+    user: raw.MYSQL_USER,
+    password: raw.MYSQL_PASSWORD,
+    database: raw.MYSQL_DATABASE,
+  }
+}
+
+/** `npm run migrate`: only the database settings, so a schema can be made before secrets exist. */
+export const migrateConfigSchema = z
+  .object(dbFields)
+  .transform((raw, ctx) => ({ db: toDbConfig(raw, ctx) }))
+
 const rawSchema = z.object({
   APP_HOST: env.string('0.0.0.0'),
   APP_PORT: env.port(8000),
@@ -38,12 +73,7 @@ const rawSchema = z.object({
   WECHAT_MP_BASE_URL: env.url('https://mp.weixin.qq.com'),
   WECHAT_HTTP_PROXY: env.url().optional(),
 
-  MYSQL_HOST: env.optional(),
-  MYSQL_PORT: env.port(3306),
-  MYSQL_USER: env.optional(),
-  MYSQL_PASSWORD: env.optional(),
-  MYSQL_DATABASE: env.optional(),
-  SQLITE_PATH: env.string('./data/app.sqlite'),
+  ...dbFields,
   DB_MIGRATE: env.boolean(true),
 
   INTERNAL_API_SECRET: env.secret(32),
@@ -66,24 +96,7 @@ export const appConfigSchema = rawSchema.transform((raw, ctx) => {
     return z.NEVER
   }
 
-  let db: DbConfig
-  if (raw.MYSQL_HOST !== undefined) {
-    if (raw.MYSQL_USER === undefined)
-      return problem('MYSQL_USER', 'is required when MYSQL_HOST is set')
-    if (raw.MYSQL_DATABASE === undefined) {
-      return problem('MYSQL_DATABASE', 'is required when MYSQL_HOST is set')
-    }
-    db = {
-      dialect: 'mysql',
-      host: raw.MYSQL_HOST,
-      port: raw.MYSQL_PORT,
-      user: raw.MYSQL_USER,
-      password: raw.MYSQL_PASSWORD,
-      database: raw.MYSQL_DATABASE,
-    }
-  } else {
-    db = { dialect: 'sqlite', path: raw.SQLITE_PATH }
-  }
+  const db = toDbConfig(raw, ctx)
 
   const paySettings = [raw.WECHAT_PAY_MCHID, raw.WECHAT_PAY_API_KEY, raw.WECHAT_PAY_NOTIFY_URL]
   const payMissing = (

@@ -1,21 +1,22 @@
 // `npm run migrate`: brings the configured database to the latest schema, then exits.
 import { loadConfig } from '@wxgate/config'
-import { appConfigSchema } from './config.js'
+import { describeStartError } from '@wxgate/service-kit'
+import { migrateConfigSchema } from './config.js'
 import { createDb } from './db/create-db.js'
 import { migrateToLatest } from './db/migrate.js'
 
-const config = loadConfig(appConfigSchema)
-const db = createDb(config.db)
+// Only the database settings are read: a schema can be made before the service's secrets exist.
+const config = loadConfig(migrateConfigSchema)
+let db: ReturnType<typeof createDb> | undefined
 try {
+  db = createDb(config.db)
   const results = await migrateToLatest(db)
   for (const r of results) process.stdout.write(`migrate: ${r.migrationName} ${r.status}\n`)
   process.stdout.write(`migrate: ${config.db.dialect} database is up to date\n`)
 } catch (error) {
-  process.stderr.write(`migrate: ${error instanceof Error ? error.message : String(error)}\n`)
-  if (error instanceof Error && error.cause instanceof Error) {
-    process.stderr.write(`migrate: cause: ${error.cause.message}\n`)
-  }
+  // One line with its causes, as a service that cannot start prints it.
+  process.stderr.write(`migrate: ${describeStartError(error)}\n`)
   process.exitCode = 1
 } finally {
-  await db.destroy()
+  await db?.destroy()
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -109,11 +109,29 @@ describe('server.ts and migrate.ts as processes', () => {
     assert.match(lines[0] ?? '', /^app: cannot start: .*ECONNREFUSED/)
   })
 
-  it('migrates the database alone with `npm run migrate` (migrate.ts)', () => {
+  it('names SQLITE_PATH in its one line when the embedded database cannot be opened', () => {
+    // A path below a regular file: neither the directory nor the database can be made.
+    const blocker = join(dir, 'a-file')
+    writeFileSync(blocker, '')
+    for (const script of ['server.ts', 'migrate.ts']) {
+      const result = spawnSync(process.execPath, nodeArgs(script), {
+        cwd: dir,
+        env: childEnv(dir, { SQLITE_PATH: join(blocker, 'app.sqlite') }),
+        encoding: 'utf8',
+      })
+      assert.equal(result.status, 1, result.stderr)
+      const lines = result.stderr.trim().split('\n')
+      assert.equal(lines.length, 1, `${script}: ${result.stderr}`)
+      assert.match(lines[0] ?? '', /SQLITE_PATH .*a-file/, script)
+    }
+  })
+
+  it('migrates the database alone with `npm run migrate` (migrate.ts), needing only its settings', () => {
     const path = join(dir, 'migrated.sqlite')
+    // No secrets, no WeChat settings: a schema can be made before they exist.
     const result = spawnSync(process.execPath, nodeArgs('migrate.ts'), {
       cwd: dir,
-      env: childEnv(dir, { SQLITE_PATH: path }),
+      env: { PATH: process.env.PATH, SQLITE_PATH: path },
       encoding: 'utf8',
     })
     assert.equal(result.status, 0, result.stderr)

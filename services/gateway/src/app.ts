@@ -121,12 +121,16 @@ export async function buildApp(options: {
     metrics.appCallDuration.observe({ call, status: statusClass(status) }, seconds)
   }
 
+  const spoolDir = deps.spoolDir ?? config.spoolDir
   const spool = await openSpool<EventJob>({
-    dir: deps.spoolDir ?? config.spoolDir,
+    dir: spoolDir,
     isPayload: isEventJob,
     now,
     onProblem: ({ file, error }) =>
       app.log.error({ err: error, file }, 'unreadable spool entry set aside'),
+  }).catch((error: unknown) => {
+    // Named, so the one line a failed start prints says which setting to fix.
+    throw new Error(`cannot use GATEWAY_SPOOL_DIR ${spoolDir}`, { cause: error })
   })
   const worker = createSpoolWorker<EventJob>({
     spool,

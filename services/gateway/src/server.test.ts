@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -111,5 +111,29 @@ describe('gateway server', () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve))
     }
+  })
+
+  it('names GATEWAY_SPOOL_DIR in its one line when the spool cannot be made, and exits 1', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'gateway-server-'))
+    dirs.push(cwd)
+    // A directory below a regular file cannot be made.
+    await writeFile(join(cwd, 'a-file'), '')
+    const { exit } = run(
+      {
+        WECHAT_APPID: 'wx1234567890abcdef',
+        WECHAT_TOKEN: 'token',
+        INTERNAL_API_SECRET: 'x'.repeat(32),
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        GATEWAY_SPOOL_DIR: join(cwd, 'a-file', 'spool'),
+        LOG_LEVEL: 'warn',
+      },
+      cwd,
+    )
+    const { code, stderr } = await exit
+    assert.equal(code, 1)
+    const lines = stderr.trim().split('\n')
+    assert.equal(lines.length, 1, stderr)
+    assert.match(lines[0] ?? '', /^gateway: cannot start: cannot use GATEWAY_SPOOL_DIR .*a-file/)
   })
 })

@@ -21,8 +21,14 @@ export function createDb(config: DbConfig, options: { poolSize?: number } = {}):
     })
     return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) })
   }
-  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true })
-  const database = new SQLite(config.path)
+  let database: SQLite.Database
+  try {
+    if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true })
+    database = new SQLite(config.path)
+  } catch (error) {
+    // Named, so the one line a failed start prints says which setting to fix.
+    throw new Error(`cannot open SQLITE_PATH ${config.path}`, { cause: error })
+  }
   // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of failing at once.
   database.pragma('journal_mode = WAL')
   database.pragma('busy_timeout = 5000')
