@@ -19,6 +19,11 @@ export interface BuildServiceOptions {
   bodyLimit?: number
   requestIdHeader?: string
   metrics?: Omit<MetricsOptions, 'defaultLabels'>
+  /**
+   * Gives a service's own meaning to errors that are not service errors before they are answered (app:
+   * a database that cannot be reached is 503 DATABASE_UNAVAILABLE, not 500); returns the error otherwise.
+   */
+  translateError?: (error: unknown) => unknown
 }
 
 function isLoggerInstance(value: unknown): value is FastifyBaseLogger {
@@ -69,7 +74,12 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close')
     done(null, payload)
   })
-  app.setErrorHandler(errorHandler)
+  const { translateError } = options
+  app.setErrorHandler(
+    translateError === undefined
+      ? errorHandler
+      : (error, request, reply) => errorHandler(translateError(error), request, reply),
+  )
   app.setNotFoundHandler(notFoundHandler)
   installMetrics(app, { ...options.metrics, defaultLabels: { service: name } })
   installOpsRoutes(app)

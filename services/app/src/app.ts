@@ -14,9 +14,10 @@ import type { AppConfig } from './config.js'
 import { creditsInternalRoutes } from './credits/credits.internal-routes.js'
 import { creditsRoutes } from './credits/credits.routes.js'
 import { createCreditsService } from './credits/credits.service.js'
-import { createDb, pingDb } from './db/create-db.js'
+import { createDb, isDatabaseUnavailable, pingDb } from './db/create-db.js'
 import type { Database } from './db/database.js'
 import { createSchemaCheck, migrateToLatest } from './db/migrate.js'
+import { AppErrors } from './errors.js'
 import { installInternalGuard } from './internal/internal-guard.js'
 import { createRedisNonceStore } from './internal/redis-nonce-store.js'
 import { createReconcileJob, type ReconcileJob } from './jobs/reconcile-orders.js'
@@ -70,6 +71,8 @@ export async function buildApp({
     logger: deps.logger ?? createLoggerOptions({ level: config.logLevel, name: 'app' }),
     trustProxy: [...config.trustProxy],
     bodyLimit: 64 * 1024,
+    translateError: (error) =>
+      isDatabaseUnavailable(error) ? new AppErrors.DATABASE_UNAVAILABLE({ cause: error }) : error,
   })
   // service-kit registers its plugins without awaiting; their decorations exist after this.
   await app.after()

@@ -38,6 +38,11 @@ export const AppErrors = {
     'The user does not have enough credits',
     409,
   ),
+  DATABASE_UNAVAILABLE: defineError(
+    'DATABASE_UNAVAILABLE',
+    'The database is unavailable; retry later',
+    503,
+  ),
   WECHAT_UNAVAILABLE: defineError('WECHAT_UNAVAILABLE', 'WeChat could not be reached', 502),
   WECHAT_TIMEOUT: defineError('WECHAT_TIMEOUT', 'WeChat did not answer in time', 504),
   WECHAT_REJECTED: defineError('WECHAT_REJECTED', 'WeChat refused the request', 502),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { createDb } from './create-db.js'
+import { createDb, isDatabaseUnavailable } from './create-db.js'
 
 describe('createDb (SQLite)', () => {
   it('opens the file in WAL mode with every commit synced to disk', async () => {
@@ -22,5 +22,28 @@ describe('createDb (SQLite)', () => {
       await db.destroy()
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('isDatabaseUnavailable', () => {
+  it('tells a database that cannot serve from a request or code that is wrong', () => {
+    const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code })
+    assert.equal(isDatabaseUnavailable(withCode('ECONNREFUSED')), true)
+    assert.equal(isDatabaseUnavailable(withCode('SQLITE_IOERR_WRITE')), true)
+    assert.equal(isDatabaseUnavailable(withCode('SQLITE_ERROR', 'no such table: orders')), true)
+    assert.equal(
+      isDatabaseUnavailable(
+        new Error('query failed', { cause: withCode('PROTOCOL_CONNECTION_LOST') }),
+      ),
+      true,
+      'found through a cause',
+    )
+    assert.equal(isDatabaseUnavailable(withCode('ER_DUP_ENTRY')), false)
+    assert.equal(
+      isDatabaseUnavailable(withCode('SQLITE_ERROR', 'near "selec": syntax error')),
+      false,
+    )
+    assert.equal(isDatabaseUnavailable(new TypeError('x is undefined')), false)
+    assert.equal(isDatabaseUnavailable(undefined), false)
   })
 })

@@ -43,6 +43,58 @@ export async function pingDb(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db)
 }
 
+// Errors that say the database cannot serve now (down, unreachable, refusing us, not migrated, busy), not
+// that the request or our code is wrong: a caller may retry them, so they are answered 503.
+const UNAVAILABLE_CODES = new Set([
+  // the network, from mysql2's socket
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  // mysql2 and the server
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'POOL_CLOSED',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_NO_SUCH_TABLE',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  // better-sqlite3
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+  'SQLITE_FULL',
+])
+
+/** True when `error` (or a cause of it) says the database is unavailable rather than the request wrong. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current = error
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, message } = current as { code?: unknown; message?: unknown }
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR')) return true
+      // SQLite has no code of its own for a missing table: a database that was never migrated.
+      if (
+        code === 'SQLITE_ERROR' &&
+        typeof message === 'string' &&
+        message.startsWith('no such table')
+      ) {
+        return true
+      }
+    }
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
 /** True when `error` is a unique-key violation (MySQL ER_DUP_ENTRY, SQLite UNIQUE constraint). */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
