@@ -3,6 +3,7 @@ import { fastify } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import { errorHandler, notFoundHandler } from './error-handler.js'
+import { isServiceError } from './errors.js'
 import { installMetrics } from './metrics.js'
 import type { MetricsOptions } from './metrics.js'
 import { installOpsRoutes } from './ops-routes.js'
@@ -20,7 +21,8 @@ export interface BuildServiceOptions {
   requestIdHeader?: string
   metrics?: Omit<MetricsOptions, 'defaultLabels'>
   /**
-   * Gives a service's own meaning to errors that are not service errors before they are answered (app:
+   * Gives a service's own meaning to errors that are not service errors (those keep theirs) before they
+   * are answered (app:
    * a database that cannot be reached is 503 DATABASE_UNAVAILABLE, not 500); returns the error otherwise.
    */
   translateError?: (error: unknown) => unknown
@@ -78,7 +80,8 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
   app.setErrorHandler(
     translateError === undefined
       ? errorHandler
-      : (error, request, reply) => errorHandler(translateError(error), request, reply),
+      : (error, request, reply) =>
+          errorHandler(isServiceError(error) ? error : translateError(error), request, reply),
   )
   app.setNotFoundHandler(notFoundHandler)
   installMetrics(app, { ...options.metrics, defaultLabels: { service: name } })

@@ -74,25 +74,19 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_FULL',
 ])
 
-/** True when `error` (or a cause of it) says the database is unavailable rather than the request wrong. */
+/**
+ * True when `error`, as a driver threw it, says the database is unavailable rather than the request wrong.
+ * Only the error itself is read, never its causes: a failed WeChat call carries ECONNREFUSED too.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  let current = error
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
-    const { code, message } = current as { code?: unknown; message?: unknown }
-    if (typeof code === 'string') {
-      if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR')) return true
-      // SQLite has no code of its own for a missing table: a database that was never migrated.
-      if (
-        code === 'SQLITE_ERROR' &&
-        typeof message === 'string' &&
-        message.startsWith('no such table')
-      ) {
-        return true
-      }
-    }
-    current = (current as { cause?: unknown }).cause
-  }
-  return false
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (typeof code !== 'string') return false
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR')) return true
+  // SQLite has no code of its own for a missing table: a database that was never migrated.
+  return (
+    code === 'SQLITE_ERROR' && typeof message === 'string' && message.startsWith('no such table')
+  )
 }
 
 /** True when `error` is a unique-key violation (MySQL ER_DUP_ENTRY, SQLite UNIQUE constraint). */
