@@ -46,6 +46,11 @@ export const AppErrors = {
   WECHAT_UNAVAILABLE: defineError('WECHAT_UNAVAILABLE', 'WeChat could not be reached', 502),
   WECHAT_TIMEOUT: defineError('WECHAT_TIMEOUT', 'WeChat did not answer in time', 504),
   WECHAT_REJECTED: defineError('WECHAT_REJECTED', 'WeChat refused the request', 502),
+  WECHAT_BAD_ANSWER: defineError(
+    'WECHAT_BAD_ANSWER',
+    'WeChat answered, but the answer could not be verified or read; nothing was changed',
+    502,
+  ),
   PAY_NOT_CONFIGURED: defineError(
     'PAY_NOT_CONFIGURED',
     'WeChat Pay is not configured on this server (WECHAT_PAY_* unset)',

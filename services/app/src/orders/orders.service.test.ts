@@ -407,6 +407,35 @@ for (const dialect of testDialects()) {
         assert.equal(row.status, 'paid')
         assert.equal((await userRow(user.id)).credits, 100)
       })
+
+      it('closes an expired order closeorder says WeChat does not know (ORDERNOTEXIST), once', async () => {
+        const user = await newUser('o_notexist')
+        const order = await orders.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'credits_100',
+        })
+        await orders.unifiedOrder({
+          userId: user.id,
+          openId: user.openid,
+          outTradeNo: order.out_trade_no,
+          tradeType: 'NATIVE',
+          clientIp: '1.2.3.4',
+        })
+        fake.failCloseWith('ORDERNOTEXIST')
+        try {
+          clock += 7200_000
+          await job().runOnce()
+          await job().runOnce()
+        } finally {
+          fake.failCloseWith(undefined)
+        }
+        assert.equal((await orders.findOwned(user.id, order.out_trade_no)).status, 'closed')
+        const asked = fake.calls.filter(
+          (c) => c.api === 'closeorder' && c.outTradeNo === order.out_trade_no,
+        )
+        assert.equal(asked.length, 1, 'not asked again on the next pass')
+      })
     })
   })
 }

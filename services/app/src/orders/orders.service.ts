@@ -339,7 +339,12 @@ export function createOrdersService(deps: OrdersServiceDeps) {
           const { changed } = await queryAndRecord(order)
           return changed ? 'paid' : 'unchanged'
         }
-        if (!(error instanceof WeChatPayError && error.errCode === 'ORDERCLOSED')) throw error
+        // Closed, or unknown to WeChat Pay (nothing there can be paid): either way it ends here, instead of
+        // being asked again on every reconciliation pass.
+        const ended =
+          error instanceof WeChatPayError &&
+          (error.errCode === 'ORDERCLOSED' || error.errCode === 'ORDERNOTEXIST')
+        if (!ended) throw error
       }
     }
     // Closed as of its expiry, which its owner has been shown since (presentOrder).

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { createSimulator, type Simulator } from '@wxgate/simulator'
-import { parsePayNotification, renderPayNotifyAnswer } from '@wxgate/wechat'
+import { parsePayNotification, renderPayNotifyAnswer, renderSignedPayXml } from '@wxgate/wechat'
 import { testDialects } from '../db/test-databases.js'
 import { TEST_ENV } from '../testing/test-config.js'
 import { createTestApp, type TestApp } from '../testing/test-app.js'
@@ -208,3 +208,68 @@ for (const dialect of testDialects()) {
     })
   })
 }
+
+describe('unifiedorder against WeChat Pay answers that must not be used', () => {
+  // A stand-in for WeChat Pay answering every unifiedorder with `answer`: a real client refuses each.
+  let answer = ''
+  let payServer: Server
+  let t: TestApp
+  before(async () => {
+    payServer = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.end(answer))
+    })
+    await new Promise<void>((resolve) => payServer.listen(0, '127.0.0.1', resolve))
+    const { port } = payServer.address() as AddressInfo
+    t = await createTestApp({
+      dialect: 'sqlite',
+      env: { WECHAT_PAY_API_BASE_URL: `http://127.0.0.1:${port}` },
+    })
+  })
+  after(async () => {
+    await t.close()
+    await new Promise((resolve) => payServer.close(resolve))
+  })
+
+  const success = {
+    return_code: 'SUCCESS',
+    return_msg: 'OK',
+    appid: TEST_ENV.WECHAT_APPID,
+    mch_id: TEST_ENV.WECHAT_PAY_MCHID,
+    nonce_str: 'n0nce',
+    result_code: 'SUCCESS',
+    trade_type: 'NATIVE',
+    prepay_id: 'wx_prepay_forged',
+    code_url: 'weixin://wxpay/bizpayurl?pr=forged',
+  }
+  const cases = {
+    'signed with another key': renderSignedPayXml(success, 'a'.repeat(32)),
+    'for another merchant': renderSignedPayXml(
+      { ...success, mch_id: '1900000999' },
+      TEST_ENV.WECHAT_PAY_API_KEY,
+    ),
+  }
+  for (const [name, xml] of Object.entries(cases)) {
+    it(`answers 502 WECHAT_BAD_ANSWER for an answer ${name}, and keeps the order unprepared`, async () => {
+      answer = xml
+      const me = await t.login(`o_bad_answer_${name.length}`)
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers: me.headers,
+        payload: { product_id: 'credits_100' },
+      })
+      const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
+      const prepay = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/unifiedorder',
+        headers: me.headers,
+        payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
+      })
+      assert.equal(prepay.statusCode, 502, prepay.body)
+      assert.equal(prepay.json<{ code: string }>().code, 'WECHAT_BAD_ANSWER')
+      const row = await t.app.ctx.orders.findOwned(me.userId, outTradeNo)
+      assert.equal(row.prepay_id, null, 'the forged prepay id was not kept')
+    })
+  }
+})

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { WeChatApiError, WeChatPayError, WeChatTransportError } from '@wxgate/wechat'
+import {
+  WeChatApiError,
+  WeChatPayError,
+  WeChatProtocolError,
+  WeChatTransportError,
+} from '@wxgate/wechat'
 import { toWeChatHttpError } from './wechat-errors.js'
 
 describe('toWeChatHttpError', () => {
@@ -14,6 +19,7 @@ describe('toWeChatHttpError', () => {
         'WECHAT_REJECTED',
         502,
       ],
+      [new WeChatProtocolError('SIGNATURE_MISMATCH'), 'WECHAT_BAD_ANSWER', 502],
     ] as const
     for (const [cause, code, status] of cases) {
       const mapped = toWeChatHttpError(cause) as {
