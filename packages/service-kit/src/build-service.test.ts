@@ -122,6 +122,30 @@ describe('buildService error handling', () => {
     await app.close()
   })
 
+  it('coerces query strings (text) but never JSON bodies, which arrive typed', async () => {
+    const app = buildService({ name: 'coerce-test' })
+    const schema = {
+      type: 'object',
+      properties: { n: { type: 'integer' }, s: { type: 'string' } },
+      additionalProperties: false,
+    }
+    app.post('/echo', { schema: { querystring: schema, body: schema } }, (request) => ({
+      query: request.query,
+      body: request.body,
+    }))
+    const fromQuery = await app.inject({ method: 'POST', url: '/echo?n=2', payload: { n: 3 } })
+    assert.equal(fromQuery.statusCode, 200, fromQuery.body)
+    assert.deepEqual(fromQuery.json(), { query: { n: 2 }, body: { n: 3 } })
+    for (const payload of [{ n: '3' }, { s: 123 }, { s: true }, { s: ['x'] }]) {
+      const res = await app.inject({ method: 'POST', url: '/echo', payload })
+      assert.equal(res.statusCode, 400, JSON.stringify(payload))
+      assert.equal(res.json<{ code: string }>().code, 'VALIDATION_FAILED')
+    }
+    const listInQuery = await app.inject({ method: 'POST', url: '/echo?s=a&s=b', payload: {} })
+    assert.equal(listInQuery.statusCode, 400, 'a repeated query value is not taken for one')
+    await app.close()
+  })
+
   it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const app = testService()
     const res = await app.inject({

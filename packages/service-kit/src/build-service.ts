@@ -8,6 +8,7 @@ import { installMetrics } from './metrics.js'
 import type { MetricsOptions } from './metrics.js'
 import { installOpsRoutes } from './ops-routes.js'
 import { createGenReqId, REQUEST_ID_HEADER } from './request-id.js'
+import { textCoercingValidator } from './validator.js'
 
 export interface BuildServiceOptions {
   /** Service name, put on metrics as the `service` label. */
@@ -47,9 +48,9 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
     // Path parameters as long as a URL may reasonably be (Fastify's 100 answered 414 before routing, so
     // before authentication and before a lookup could say 404); the routes' schemas bound them further.
     routerOptions: { maxParamLength: 1024 },
-    // Fastify's default `coerceTypes: 'array'` would turn `{"product_id": ["x"]}` into "x": a hostile
-    // shape accepted as a good one. Scalars are still coerced, which query strings and params need.
-    ajv: { customOptions: { coerceTypes: true } },
+    // Scalars are coerced in query strings, params and headers, never in JSON bodies (validator.ts); never
+    // arrays either (Fastify's default `coerceTypes: 'array'` took `["x"]` for "x").
+    schemaController: { compilersFactory: { buildValidator: textCoercingValidator() } },
     // The header is read (and checked) by genReqId alone; Fastify would accept any value.
     requestIdHeader: false,
     genReqId: createGenReqId(requestIdHeader),

@@ -50,13 +50,24 @@ for (const dialect of testDialects()) {
     })
 
     it('answers 409 when the balance is short, 404 for an unknown user, 400 for a bad amount', async () => {
-      await richUser('o_c2')
+      const headers = await richUser('o_c2')
       const short = await consume('o_c2', 101, 'k-2')
       assert.equal(short.statusCode, 409)
       assert.equal(short.json<{ code: string }>().code, 'INSUFFICIENT_CREDITS')
       assert.equal((await consume('o_nobody', 1, 'k-3')).statusCode, 404)
       assert.equal((await consume('o_c2', 0, 'k-4')).statusCode, 400)
       assert.equal((await consume('o_c2', -5, 'k-5')).statusCode, 400)
+      // JSON arrives typed: a string amount or a numeric openid is the caller's mistake, not coerced.
+      const typed = [
+        { openid: 'o_c2', amount: '10', reason: 'x', idempotency_key: 'k-6' },
+        { openid: 123, amount: 10, reason: 'x', idempotency_key: 'k-7' },
+      ]
+      for (const body of typed) {
+        const res = await t.internal('POST', PATH, body)
+        assert.equal(res.statusCode, 400, JSON.stringify(body))
+      }
+      const balance = await t.app.inject({ method: 'GET', url: '/api/v1/user/credits', headers })
+      assert.deepEqual(balance.json(), { credits: 100 }, 'nothing was consumed')
     })
 
     it('consumes once for 20 concurrent calls with one key and never goes negative', async () => {
