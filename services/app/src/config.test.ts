@@ -28,6 +28,16 @@ describe('app config', () => {
     assert.ok(!result.value.internal.allowlist.allows('8.8.8.8'))
   })
 
+  it('takes lifetimes of a few seconds for QR codes and orders (tests watch them expire), not 0', () => {
+    const short = parse({ ...TEST_ENV, QR_LOGIN_EXPIRE_S: '5', ORDER_EXPIRE_S: '10' })
+    assert.ok(short.ok, short.ok ? '' : short.problems.join('; '))
+    assert.equal(short.value.qrLoginExpireS, 5)
+    assert.equal(short.value.orderExpireS, 10)
+    const zero = parse({ ...TEST_ENV, QR_LOGIN_EXPIRE_S: '0' })
+    assert.ok(!zero.ok)
+    assert.match(zero.problems.join('\n'), /QR_LOGIN_EXPIRE_S/)
+  })
+
   it('names every missing required variable, one problem each, without values', () => {
     const result = parse({})
     assert.ok(!result.ok)

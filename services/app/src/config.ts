@@ -84,8 +84,10 @@ const rawSchema = z.object({
   PRODUCTS_FILE: env.optional(),
   TRUST_PROXY: env.addresses(['loopback']),
 
-  QR_LOGIN_EXPIRE_S: env.int(300, { min: 30, max: 2_592_000 }),
-  ORDER_EXPIRE_S: env.int(7200, { min: 60, max: 604_800 }),
+  // Any positive lifetime: a few seconds is how a test watches a code or an order expire. The maxima are
+  // WeChat's (30 days for a temporary QR code) and a week for an order.
+  QR_LOGIN_EXPIRE_S: env.int(300, { min: 1, max: 2_592_000 }),
+  ORDER_EXPIRE_S: env.int(7200, { min: 1, max: 604_800 }),
   RECONCILE_INTERVAL_S: env.int(60, { min: 1, max: 86_400 }),
   RECONCILE_MIN_AGE_S: env.int(300, { min: 0, max: 86_400 }),
 })
