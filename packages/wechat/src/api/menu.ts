@@ -104,7 +104,7 @@ export function validateMenu(menu: unknown): MenuProblem[] {
   }
   buttons.forEach((button: unknown, index) => {
     const path = `button[${index}]`
-    if (isRecord(button) && 'sub_button' in button) {
+    if (isRecord(button) && hasSubButtons(button)) {
       checkParent(button, path, problems)
     } else {
       checkLeaf(button, path, MAX_TOP_NAME_BYTES, problems)
@@ -133,7 +133,7 @@ function checkParent(button: Record<string, unknown>, path: string, problems: Me
   }
   subs.forEach((sub: unknown, index) => {
     const subPath = `${path}.sub_button[${index}]`
-    if (isRecord(sub) && 'sub_button' in sub) {
+    if (isRecord(sub) && hasSubButtons(sub)) {
       problems.push({ path: `${subPath}.sub_button`, problem: 'menus nest only two levels deep' })
       return
     }
@@ -174,11 +174,17 @@ function checkLeaf(
       problems.push({ path: fieldPath, problem: 'must be an http(s) URL' })
     }
   }
-  for (const name of Object.keys(button)) {
-    if (name !== 'type' && name !== 'name' && !(required as readonly string[]).includes(name)) {
-      problems.push({ path: `${path}.${name}`, problem: `is not allowed for type ${type}` })
-    }
-  }
+  // Other fields (a `key` on a view button, menu/get's own `sub_button: []`) are ignored by WeChat, as here.
+}
+
+/**
+ * A parent button: one with a `sub_button` that is not WeChat's empty list on a leaf (menu/get adds
+ * `sub_button: []` to every leaf, and a fetched menu must be accepted back as it came).
+ */
+function hasSubButtons(button: Record<string, unknown>): boolean {
+  const subs = button.sub_button
+  if (subs === undefined) return false
+  return !(Array.isArray(subs) && subs.length === 0 && button.type !== undefined)
 }
 
 function checkName(name: unknown, path: string, maxBytes: number, problems: MenuProblem[]): void {
