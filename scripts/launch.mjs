@@ -181,6 +181,13 @@ if (isMainModule()) {
     process.stdout.write(`${relative(root, modulePath)}\n`)
     process.exit(0)
   }
+  // A stop before the service listens (a process manager giving up on a slow start, Ctrl-C) means "do
+  // not start": nothing is in flight, so exit 0 as a drained stop does, rather than die by the signal.
+  // service-kit's runServer removes this handler once it listens and drains from then on; an entry
+  // that must not be stopped like this removes it too (releaseStartupStopHandler, same symbol).
+  const stopBeforeListening = () => process.exit(0)
+  process[Symbol.for('wxgate.startup-stop-handler')] = stopBeforeListening
+  for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, stopBeforeListening)
   // Bundled by a short-lived child: esbuild's API and the build's garbage then never sit in the
   // service's heap (about 4 MiB of an idle gateway's RSS). Its errors go straight to our stderr.
   const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare', entry], {
@@ -188,6 +195,8 @@ if (isMainModule()) {
     encoding: 'utf8',
   })
   if (built.error !== undefined) fail(`cannot run the bundler: ${built.error.message}`)
+  // Stopped with us (the whole process group was signalled): not started, as above.
+  if (built.signal === 'SIGTERM' || built.signal === 'SIGINT') process.exit(0)
   if (built.signal !== null) fail(`the bundler was killed by ${built.signal}`)
   if (built.status !== 0) process.exit(built.status ?? 1)
   const modulePath = resolve(root, built.stdout.trim())

@@ -1,5 +1,6 @@
 // runServer: listen, then on SIGTERM/SIGINT drain (app.close) and exit 0; a later signal forces exit.
 import type { FastifyInstance } from 'fastify'
+import { releaseStartupStopHandler } from './startup-signals.js'
 
 export interface RunServerOptions {
   host: string
@@ -45,7 +46,9 @@ export async function runServer(app: FastifyInstance, options: RunServerOptions)
     )
   }
   // Hooks cannot be added once listening, so the handlers stay for the life of the process:
-  // runServer is only called by a server.ts, which owns the process.
+  // runServer is only called by a server.ts, which owns the process. They replace the launcher's
+  // start-up handler (exit 0 before listening) in the same turn as listening resolved.
+  releaseStartupStopHandler()
   for (const signal of signals) process.on(signal, onSignal)
   return address
 }

@@ -1,10 +1,12 @@
 // `npm run migrate`: brings the configured database to the latest schema, then exits.
 import { loadConfig } from '@wxgate/config'
-import { describeStartError } from '@wxgate/service-kit'
+import { describeStartError, releaseStartupStopHandler } from '@wxgate/service-kit'
 import { migrateConfigSchema } from './config.js'
 import { createDb } from './db/create-db.js'
 import { migrateToLatest } from './db/migrate.js'
 
+// A migration stopped half-way is not a clean stop: the launcher's "exit 0 before listening" is not for us.
+releaseStartupStopHandler()
 // Only the database settings are read: a schema can be made before the service's secrets exist.
 const config = loadConfig(migrateConfigSchema)
 let db: ReturnType<typeof createDb> | undefined

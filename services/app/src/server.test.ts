@@ -3,6 +3,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { once } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import SQLite from 'better-sqlite3'
@@ -107,6 +109,32 @@ describe('server.ts and migrate.ts as processes', () => {
     const lines = result.stderr.trim().split('\n')
     assert.equal(lines.length, 1, result.stderr)
     assert.match(lines[0] ?? '', /^app: cannot start: .*ECONNREFUSED/)
+  })
+
+  it('exits 0 on SIGTERM while still starting (before it listens)', async () => {
+    // A "MySQL" that accepts and never speaks: app waits in its first connection, not yet listening.
+    const silent = createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const child = spawn(process.execPath, nodeArgs('server.ts'), {
+        cwd: dir,
+        env: childEnv(dir, {
+          MYSQL_HOST: '127.0.0.1',
+          MYSQL_PORT: String((silent.address() as AddressInfo).port),
+          MYSQL_USER: 'wxgate',
+          MYSQL_DATABASE: 'wxgate',
+        }),
+        stdio: 'ignore',
+      })
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+      // Well after the launcher started, well before mysql2's 10 s connect timeout.
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      child.kill('SIGTERM')
+      const [code, signal] = await exited
+      assert.deepEqual({ code, signal }, { code: 0, signal: null })
+    } finally {
+      await new Promise((resolve) => silent.close(resolve))
+    }
   })
 
   it('names SQLITE_PATH in its one line when the embedded database cannot be opened', () => {

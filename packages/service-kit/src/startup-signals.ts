@@ -1,0 +1,16 @@
+// The start-up stop handler of scripts/launch.mjs: until a service listens, SIGTERM/SIGINT exit 0 at once
+// (nothing is in flight). Whoever takes the signals over removes it.
+
+/** Where launch.mjs keeps its handler (the same `Symbol.for` key is spelled there, in plain JS). */
+const STARTUP_STOP_HANDLER = Symbol.for('wxgate.startup-stop-handler')
+
+/** Removes launch.mjs's start-up stop handler, if this process was started by it; idempotent. */
+export function releaseStartupStopHandler(
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): void {
+  const holder = process as unknown as Record<symbol, unknown>
+  const handler = holder[STARTUP_STOP_HANDLER]
+  if (typeof handler !== 'function') return
+  for (const signal of signals) process.removeListener(signal, handler as () => void)
+  delete holder[STARTUP_STOP_HANDLER]
+}
