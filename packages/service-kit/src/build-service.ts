@@ -23,8 +23,8 @@ export interface BuildServiceOptions {
   metrics?: Omit<MetricsOptions, 'defaultLabels'>
   /**
    * Gives a service's own meaning to errors that are not service errors (those keep theirs) before they
-   * are answered (app:
-   * a database that cannot be reached is 503 DATABASE_UNAVAILABLE, not 500); returns the error otherwise.
+   * are answered, e.g. app's 503 DATABASE_UNAVAILABLE for a database that cannot be reached; returns any
+   * other error as it is.
    */
   translateError?: (error: unknown) => unknown
 }
