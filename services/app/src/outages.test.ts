@@ -1,24 +1,15 @@
 // app while a dependency is away (Redis, the database): what still works, what refuses how, and that it
 // still shuts down.
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
+import { closedPort } from '@wxgate/service-kit/testing'
 import { buildApp } from './app.js'
 import { createDb } from './db/create-db.js'
 import type { Database } from './db/database.js'
 import { createTestApp, type TestApp } from './testing/test-app.js'
 import { testConfig } from './testing/test-config.js'
-
-/** A port nothing listens on: Redis "down" without disturbing the machine's real one. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 describe('app while Redis is unreachable', () => {
   let t: TestApp

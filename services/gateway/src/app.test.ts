@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
+import { closedPort } from '@wxgate/service-kit/testing'
 import { startFakeApp } from './testing/fake-app.js'
 import type { FakeApp } from './testing/fake-app.js'
 import { startGateway, TEST } from './testing/gateway-fixture.js'
@@ -137,10 +138,8 @@ describe('gateway with REDIS_URL while Redis is away', () => {
   it('still answers pushes, and closes (SIGTERM exits 0) without waiting for Redis', async () => {
     const fake = await startFakeApp({ secret: TEST.secret })
     fake.on(USER, { status: 200, body: {} })
-    // A port nothing listens on: the gateway starts with its Redis unreachable.
-    const unused = await startFakeApp({ secret: TEST.secret })
-    const deadUrl = unused.url.replace('http:', 'redis:')
-    await unused.close()
+    // The gateway starts with its Redis unreachable.
+    const deadUrl = `redis://127.0.0.1:${await closedPort()}`
     const gateway = await startGateway({ appUrl: fake.url, env: { REDIS_URL: deadUrl } })
     try {
       const signed = signer.push(inboundXml({ MsgType: 'event', Event: 'subscribe' }))

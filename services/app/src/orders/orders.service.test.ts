@@ -315,17 +315,12 @@ for (const dialect of testDialects()) {
     })
 
     describe('reconciliation', () => {
-      function job(minAgeS = 300) {
-        return createReconcileJob({ orders, intervalS: 60, minAgeS, logger: silentLogger })
-      }
-
-      it('finds a payment whose notification never arrived, through the same pay path', async () => {
-        const user = await newUser('o_lost_notify')
-        const order = await orders.createOrder({
-          userId: user.id,
-          openId: user.openid,
-          productId: 'credits_500',
-        })
+      /** A new order of `user`, prepared at WeChat Pay (so WeChat knows it). */
+      async function preparedOrder(
+        user: { id: number; openid: string },
+        productId = 'credits_100',
+      ) {
+        const order = await orders.createOrder({ userId: user.id, openId: user.openid, productId })
         await orders.unifiedOrder({
           userId: user.id,
           openId: user.openid,
@@ -333,6 +328,16 @@ for (const dialect of testDialects()) {
           tradeType: 'NATIVE',
           clientIp: '1.2.3.4',
         })
+        return order
+      }
+
+      function job(minAgeS = 300) {
+        return createReconcileJob({ orders, intervalS: 60, minAgeS, logger: silentLogger })
+      }
+
+      it('finds a payment whose notification never arrived, through the same pay path', async () => {
+        const user = await newUser('o_lost_notify')
+        const order = await preparedOrder(user, 'credits_500')
         fake.markPaid(order.out_trade_no, { transactionId: '4200000000000000001' })
         const tooYoung = await job().runOnce()
         assert.equal(
@@ -361,18 +366,7 @@ for (const dialect of testDialects()) {
           openId: user.openid,
           productId: 'credits_100',
         })
-        const prepaid = await orders.createOrder({
-          userId: user.id,
-          openId: user.openid,
-          productId: 'credits_100',
-        })
-        await orders.unifiedOrder({
-          userId: user.id,
-          openId: user.openid,
-          outTradeNo: prepaid.out_trade_no,
-          tradeType: 'NATIVE',
-          clientIp: '1.2.3.4',
-        })
+        const prepaid = await preparedOrder(user)
         clock += 7200_000
         await job().runOnce()
         assert.equal((await orders.findOwned(user.id, never.out_trade_no)).status, 'closed')
@@ -388,18 +382,7 @@ for (const dialect of testDialects()) {
 
       it('records the payment when closeorder answers ORDERPAID', async () => {
         const user = await newUser('o_orderpaid')
-        const order = await orders.createOrder({
-          userId: user.id,
-          openId: user.openid,
-          productId: 'credits_100',
-        })
-        await orders.unifiedOrder({
-          userId: user.id,
-          openId: user.openid,
-          outTradeNo: order.out_trade_no,
-          tradeType: 'NATIVE',
-          clientIp: '1.2.3.4',
-        })
+        const order = await preparedOrder(user)
         fake.markPaid(order.out_trade_no, { transactionId: '4200000000000000002' })
         clock += 7200_000
         await job().runOnce()
@@ -410,18 +393,7 @@ for (const dialect of testDialects()) {
 
       it('closes an expired order closeorder says WeChat does not know (ORDERNOTEXIST), once', async () => {
         const user = await newUser('o_notexist')
-        const order = await orders.createOrder({
-          userId: user.id,
-          openId: user.openid,
-          productId: 'credits_100',
-        })
-        await orders.unifiedOrder({
-          userId: user.id,
-          openId: user.openid,
-          outTradeNo: order.out_trade_no,
-          tradeType: 'NATIVE',
-          clientIp: '1.2.3.4',
-        })
+        const order = await preparedOrder(user)
         fake.failCloseWith('ORDERNOTEXIST')
         try {
           clock += 7200_000

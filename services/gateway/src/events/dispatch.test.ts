@@ -135,25 +135,16 @@ describe('event dispatcher', () => {
     const { dispatcher } = await dispatcherWith({ user: 'throw' })
     const login = await dispatcher.dispatch(follow('qrscene_login_abc'), context)
     assert.deepEqual(login, { outcome: 'spooled', replyText: 'LOGGED IN' })
-    const channel = await dispatcher.dispatch(
-      message({
-        MsgType: 'event',
-        Event: 'subscribe',
-        EventKey: 'qrscene_promo',
-        FromUserName: 'o-2',
-      }),
-      context,
-    )
+    // A follow through a channel code, then WeChat's retry of it.
+    const channelFollow = message({
+      MsgType: 'event',
+      Event: 'subscribe',
+      EventKey: 'qrscene_promo',
+      FromUserName: 'o-2',
+    })
+    const channel = await dispatcher.dispatch(channelFollow, context)
     assert.deepEqual(channel, { outcome: 'spooled', replyText: 'WELCOME' })
-    const retry = await dispatcher.dispatch(
-      message({
-        MsgType: 'event',
-        Event: 'subscribe',
-        EventKey: 'qrscene_promo',
-        FromUserName: 'o-2',
-      }),
-      context,
-    )
+    const retry = await dispatcher.dispatch(channelFollow, context)
     assert.deepEqual(retry, { outcome: 'duplicate', replyText: 'WELCOME' })
   })
 
