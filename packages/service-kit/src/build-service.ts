@@ -2,6 +2,7 @@
 import { fastify } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { LoggerOptions } from 'pino'
+import { clientErrorHandler } from './client-error.js'
 import { errorHandler, notFoundHandler } from './error-handler.js'
 import { isServiceError } from './errors.js'
 import { installMetrics } from './metrics.js'
@@ -37,6 +38,9 @@ function isLoggerInstance(value: unknown): value is FastifyBaseLogger {
   )
 }
 
+/** How long a request may take to arrive (headers and body). */
+export const REQUEST_TIMEOUT_MS = 30_000
+
 /** Never listens (STYLE §9.6): `runServer` does that. */
 export function buildService(options: BuildServiceOptions): FastifyInstance {
   const { name, logger = false, trustProxy = false, bodyLimit = 1024 * 1024 } = options
@@ -45,6 +49,10 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
     ...(isLoggerInstance(logger) ? { loggerInstance: logger } : { logger }),
     trustProxy,
     bodyLimit,
+    // A request must arrive whole within 30 s (headers within the same; node checks every 30 s, so one is cut
+    // after 30–60 s). Fastify's default 0 let a client trickling its body hold a socket open for ever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    clientErrorHandler,
     // Path parameters as long as a URL may reasonably be (Fastify's 100 answered 414 before routing, so
     // before authentication and before a lookup could say 404); the routes' schemas bound them further.
     routerOptions: { maxParamLength: 1024 },
@@ -60,6 +68,8 @@ export function buildService(options: BuildServiceOptions): FastifyInstance {
       errorHandler(error, request, reply)
     },
   }) as unknown as FastifyInstance
+  // Fastify passes requestTimeout on but leaves node's 60 s for the headers alone.
+  app.server.headersTimeout = REQUEST_TIMEOUT_MS
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header(requestIdHeader, request.id)

@@ -82,10 +82,12 @@ export const serviceKitErrors = {
   BodyInvalid: defineError('BODY_INVALID', 'request body is malformed', 400),
   BadRequest: defineError('BAD_REQUEST', 'bad request', 400),
   NotFound: defineError('NOT_FOUND', 'not found', 404),
+  RequestTimeout: defineError('REQUEST_TIMEOUT', 'the request did not arrive in time', 408),
   PayloadTooLarge: defineError('PAYLOAD_TOO_LARGE', 'request body is too large', 413),
   UriTooLong: defineError('URI_TOO_LONG', 'request URI is too long', 414),
   UnsupportedMediaType: defineError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type', 415),
   RateLimited: defineError('RATE_LIMITED', 'too many requests, retry later', 429),
+  HeadersTooLarge: defineError('HEADERS_TOO_LARGE', 'request headers are too large', 431),
   InternalError: defineError('INTERNAL_ERROR', 'internal error', 500),
   NotReady: defineError('NOT_READY', 'service is not ready', 503),
 } as const

@@ -60,6 +60,9 @@ const HEADER_CONTAINERS = ['', 'req.', 'request.', 'res.', 'reply.', 'err.', 'er
 
 export const REDACT_PATHS: readonly string[] = Object.freeze([
   ...HEADER_CONTAINERS.flatMap((c) => SECRET_HEADERS.map((h) => `${c}headers["${h}"]`)),
+  // node's HTTP parser errors carry the request's first bytes (headers and query) as `rawPacket`.
+  'err.rawPacket',
+  'error.rawPacket',
   ...SECRET_KEYS,
   ...SECRET_CONTAINERS.flatMap((c) => SECRET_KEYS.map((k) => `${c}.${k}`)),
 ])
