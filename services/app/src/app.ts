@@ -201,7 +201,7 @@ export async function buildApp({
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()))
 
-  await app.register(authPlugin, { sessions: ctx.sessions })
+  await app.register(authPlugin, { sessions: ctx.sessions, users: ctx.users })
   await app.register(productsRoutes, { ctx })
   await app.register(ordersRoutes, { ctx })
   await app.register(creditsRoutes, { ctx })

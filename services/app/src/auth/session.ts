@@ -8,6 +8,8 @@ export interface Session {
 
 const ISSUER = 'wxgate-app'
 const AUDIENCE = 'wxgate-user'
+/** A user id as `sub`: decimal, no sign, no leading zero, within Number's safe integers. */
+const USER_ID = /^[1-9][0-9]{0,14}$/
 
 /** Why a token was refused; the edge answers one generic 401 and logs the code. */
 export class SessionTokenError extends Error {
@@ -65,17 +67,20 @@ export function createSessionIssuer({
           algorithms: ['HS256'],
           issuer: ISSUER,
           audience: AUDIENCE,
+          // Every token issue() makes has both; one without exp would be valid for ever.
+          requiredClaims: ['exp', 'iat'],
           currentDate: new Date(now()),
         }))
       } catch (error) {
         const code = error instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID'
         throw new SessionTokenError(code, { cause: error })
       }
-      const userId = Number(payload.sub)
-      if (!Number.isSafeInteger(userId) || userId <= 0 || typeof payload.oid !== 'string') {
+      // Exactly as issue() writes it: Number() would also take "1.0", "0x1" or " 1".
+      const sub = payload.sub
+      if (sub === undefined || !USER_ID.test(sub) || typeof payload.oid !== 'string') {
         throw new SessionTokenError('TOKEN_INVALID')
       }
-      return { userId, openId: payload.oid }
+      return { userId: Number(sub), openId: payload.oid }
     },
   }
 }

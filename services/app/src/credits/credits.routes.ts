@@ -1,7 +1,6 @@
 // User: GET /user/credits, /user/member-status, /user/credits-usage.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FeatureOptions } from '../app-context.js'
-import { AppErrors } from '../errors.js'
 import { presentUser } from '../users/users.service.js'
 import {
   CreditsResponse,
@@ -14,20 +13,13 @@ import { presentLedgerRow } from './credits.service.js'
 export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { ctx }) => {
   const security = [{ bearerAuth: [] }]
 
-  async function currentUser(userId: number) {
-    const user = await ctx.users.findById(userId)
-    // The token outlived its user (e.g. a wiped database): the session is no longer valid.
-    if (user === undefined) throw new AppErrors.UNAUTHENTICATED()
-    return user
-  }
-
   app.get(
     '/api/v1/user/credits',
     {
       onRequest: app.authenticate,
       schema: { tags: ['user'], security, response: { 200: CreditsResponse } },
     },
-    async (request) => ({ credits: (await currentUser(request.session.userId)).credits }),
+    (request) => Promise.resolve({ credits: request.user.credits }),
   )
 
   app.get(
@@ -37,7 +29,7 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { 
       schema: { tags: ['user'], security, response: { 200: MemberStatusResponse } },
     },
     async (request) => {
-      const user = presentUser(await currentUser(request.session.userId), ctx.now())
+      const user = presentUser(request.user, ctx.now())
       return { is_member: user.is_member, member_expires_at: user.member_expires_at }
     },
   )
@@ -55,8 +47,7 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { 
     },
     async (request) => {
       const { page, page_size: pageSize } = request.query
-      const user = await currentUser(request.session.userId)
-      const { records, total } = await ctx.credits.history(user.id, { page, pageSize })
+      const { records, total } = await ctx.credits.history(request.user.id, { page, pageSize })
       return { records: records.map(presentLedgerRow), total, page, page_size: pageSize }
     },
   )

@@ -55,7 +55,7 @@ export const qrLoginRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (app,
     async (request) => {
       const sceneStr = request.query.scene_str
       if (sceneStr === undefined) {
-        return { subscribed: await qrLogin.isSubscribed(request.session.userId) }
+        return { subscribed: request.user.subscribed === 1 }
       }
       const check = await qrLogin.checkScene(sceneStr)
       if (check.status !== 'scanned') return { status: check.status, subscribed: false }

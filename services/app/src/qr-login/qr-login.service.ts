@@ -98,13 +98,6 @@ export function createQrLoginService(deps: QrLoginServiceDeps) {
     return { status: 'scanned', token: session.token, expiresIn: session.expiresIn, user }
   }
 
-  /** `check-follow` with a session: what the database knows (kept current by subscribe/unsubscribe events). */
-  async function isSubscribed(userId: number): Promise<boolean> {
-    const user = await deps.users.findById(userId)
-    if (user === undefined) throw new AppErrors.UNAUTHENTICATED()
-    return user.subscribed === 1
-  }
-
   /**
    * A scan reported by the gateway. `update` is for the login scenes app created (404 for any other, so
    * the gateway records it with `create` and welcomes the follower); `create` also records a scene it
@@ -200,7 +193,7 @@ export function createQrLoginService(deps: QrLoginServiceDeps) {
     )
   }
 
-  return { createLoginQrCode, checkScene, isSubscribed, recordScan }
+  return { createLoginQrCode, checkScene, recordScan }
 }
 
 export type QrLoginService = ReturnType<typeof createQrLoginService>
