@@ -33,6 +33,28 @@ describe('createMemoryNonceStore', () => {
     assert.equal(await store.claim('b', 600), false)
   })
 
+  it('says when the bound forces out a nonce still inside its TTL, and for how long it was kept', async () => {
+    let clock = 0
+    const forgotten: number[] = []
+    const store = createMemoryNonceStore({
+      maxEntries: 2,
+      now: () => clock,
+      onForgetUnexpired: (keptForS) => forgotten.push(keptForS),
+    })
+    await store.claim('a', 600)
+    clock = 10_000
+    await store.claim('b', 600)
+    assert.deepEqual(forgotten, [])
+    clock = 20_000
+    await store.claim('c', 600)
+    assert.deepEqual(forgotten, [20])
+    // Expired entries are swept, not forced out: no call.
+    clock = 1_000_000
+    await store.claim('d', 600)
+    await store.claim('e', 600)
+    assert.deepEqual(forgotten, [20])
+  })
+
   it('rejects a nonsensical size bound', () => {
     assert.throws(() => createMemoryNonceStore({ maxEntries: 0 }), RangeError)
   })

@@ -10,6 +10,11 @@ export interface MemoryNonceStoreOptions {
   maxEntries?: number
   /** Milliseconds clock; default `Date.now`. */
   now?: () => number
+  /**
+   * Called when the bound forces out a nonce whose TTL has not passed: from then on a replay of it would be
+   * taken. The caller says so (app logs it: at that rate, replay protection needs `REDIS_URL`).
+   */
+  onForgetUnexpired?: (keptForS: number) => void
 }
 
 export interface MemoryNonceStore extends NonceStore {
@@ -43,8 +48,13 @@ export function createMemoryNonceStore(options: MemoryNonceStoreOptions = {}): M
     // Re-insert so the entry moves to the tail of the expiry queue.
     expiries.delete(nonce)
     if (expiries.size >= maxEntries) {
-      const oldest = expiries.keys().next()
-      if (oldest.done !== true) expiries.delete(oldest.value)
+      const oldest = expiries.entries().next()
+      if (oldest.done !== true) {
+        const [oldestNonce, oldestExpiry] = oldest.value
+        expiries.delete(oldestNonce)
+        // sweep() left only unexpired entries, so this one was still protected.
+        options.onForgetUnexpired?.(Math.max(0, ttlS - (oldestExpiry - at) / 1000))
+      }
     }
     expiries.set(nonce, at + ttlS * 1000)
     return true

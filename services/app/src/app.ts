@@ -209,9 +209,24 @@ export async function buildApp({
   await app.register(qrLoginRoutes, { ctx })
   await app.register(menusRoutes, { ctx })
 
+  let forgetWarnedAt = -Infinity
   const nonces =
     deps.nonceStore ??
-    (redis !== undefined ? createRedisNonceStore(redis) : createMemoryNonceStore())
+    (redis !== undefined
+      ? createRedisNonceStore(redis)
+      : createMemoryNonceStore({
+          now,
+          // Past ~160 internal calls/s for 10 minutes the in-process store is full and forgets nonces
+          // whose timestamps are still accepted: said once a minute, as it is a deployment's choice.
+          onForgetUnexpired: (keptForS) => {
+            if (now() - forgetWarnedAt < 60_000) return
+            forgetWarnedAt = now()
+            app.log.warn(
+              { keptForS: Math.round(keptForS) },
+              'internal API replay check covers less than its window; set REDIS_URL at this rate',
+            )
+          },
+        }))
   await app.register(
     async (internal) => {
       installInternalGuard(internal, {

@@ -204,3 +204,37 @@ for (const dialect of testDialects()) {
     })
   })
 }
+
+describe('internal API guard: the nonce outlives the timestamp window', () => {
+  const start = 1_800_000_000_000
+  let clock = start
+  let t: TestApp
+
+  before(async () => {
+    t = await createTestApp({ dialect: 'sqlite', now: () => clock })
+  })
+  after(async () => {
+    await t.close()
+  })
+
+  it('refuses the replay of a call stamped 300 s ahead in the last second it is accepted', async () => {
+    const payload = JSON.stringify({ openid: 'o_guard_edge' })
+    const headers = {
+      'content-type': 'application/json',
+      ...signInternalRequest({
+        secret: t.config.internal.secret,
+        method: 'POST',
+        pathAndQuery: PATH,
+        body: payload,
+        timestamp: start / 1000 + 300,
+      }),
+    }
+    const call = () => t.app.inject({ method: 'POST', url: PATH, payload, headers })
+    assert.equal((await call()).statusCode, 200)
+    // 600.999 s later the timestamp is 300 s behind: still inside the window, so only the nonce refuses it.
+    clock = start + 600_999
+    const replay = await call()
+    assert.equal(replay.statusCode, 401, replay.body)
+    assert.equal(replay.json<{ code: string }>().code, 'INTERNAL_AUTH_FAILED')
+  })
+})

@@ -31,6 +31,12 @@ export interface InternalGuardOptions {
 
 const SIGNED_BY = [TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER] as const
 
+/**
+ * How long a nonce is remembered: a timestamp up to 300 s ahead is accepted until 300 s after it (the
+ * check refuses only beyond), so a nonce must outlive 600 s by the second the check rounds to.
+ */
+export const NONCE_TTL_S = DEFAULT_MAX_SKEW_S * 2 + 1
+
 /** Installs the raw-body JSON parser and the guard hooks on an encapsulated (internal) context. */
 export function installInternalGuard(app: FastifyInstance, options: InternalGuardOptions): void {
   // The HMAC key is built once here; every request only computes (as the gateway's client does).
@@ -98,7 +104,7 @@ export function installInternalGuard(app: FastifyInstance, options: InternalGuar
     // Claimed only once the signature holds, so forged requests cannot burn real nonces.
     let fresh: boolean
     try {
-      fresh = await options.nonces.claim(nonce, DEFAULT_MAX_SKEW_S * 2)
+      fresh = await options.nonces.claim(nonce, NONCE_TTL_S)
     } catch (error) {
       // Without the shared store (Redis) a replay cannot be told apart: refuse, retryably (the gateway
       // keeps the event, WeChat Pay retries the notification), rather than accept unchecked or say 500.
