@@ -178,12 +178,17 @@ export function buildHostileCorpus(ctx: CorpusContext): CorpusCase[] {
     'total_fee of 1 fen, correctly signed',
     payNotificationXml(secrets, victimPending, { overrides: { total_fee: 1, cash_fee: 1 } }),
   )
-  payCase(
-    'result_code FAIL',
-    payNotificationXml(secrets, victimPending, {
-      overrides: { result_code: 'FAIL', err_code: 'NOTENOUGH' },
-    }),
-  )
+  // Signed with the right key, but a failed payment: acknowledged (SUCCESS, or WeChat resends it for 24 h), and
+  // the order stays unpaid, which the corpus's final check proves for every case.
+  add({
+    name: 'pay notification: result_code FAIL, correctly signed',
+    statuses: [200],
+    send: notify(
+      payNotificationXml(secrets, victimPending, {
+        overrides: { result_code: 'FAIL', err_code: 'NOTENOUGH' },
+      }),
+    ),
+  })
   payCase(
     'an unknown out_trade_no, correctly signed',
     payNotificationXml(secrets, { ...victimPending, outTradeNo: 'WXG0000000000000000000unknown' }),

@@ -134,7 +134,18 @@ describe('POST /api/v1/payment/notify', () => {
     }
   })
 
-  it('answers FAIL without calling app for a bad sign, another appid or mch_id, or result_code FAIL', async () => {
+  it('passes a failed payment (result_code FAIL) to app as PAYERROR and acknowledges it once app took it', async () => {
+    fake.on(ORDER, { status: 200, body: { order: {}, changed: false } })
+    const failed = notification({ result_code: 'FAIL', err_code: 'NOTENOUGH' })
+    const { answer } = await notify(failed)
+    assert.equal(answer?.ok, true, 'WeChat would resend an unacknowledged result for 24 hours')
+    assert.equal((fake.callsTo(ORDER)[0]?.body as { trade_state?: string }).trade_state, 'PAYERROR')
+    // Still SUCCESS only with app's word: an order app does not know is refused and retried.
+    fake.on(ORDER, { status: 404, body: { code: 'ORDER_NOT_FOUND' } })
+    assert.equal((await notify(failed)).answer?.ok, false)
+  })
+
+  it('answers FAIL without calling app for a bad sign, another appid or mch_id', async () => {
     const tampered = notification().replace(
       '<total_fee>990</total_fee>',
       '<total_fee>1</total_fee>',
@@ -145,7 +156,6 @@ describe('POST /api/v1/payment/notify', () => {
       notification({}, 'MD5', 'another-key-another-key-another-k'),
       notification({ appid: 'wxsomeoneelse00000' }),
       notification({ mch_id: '1999999999' }),
-      notification({ result_code: 'FAIL', err_code: 'NOTENOUGH' }),
     ]) {
       const { answer } = await notify(body)
       assert.equal(answer?.ok, false)
@@ -173,6 +183,7 @@ describe('POST /api/v1/payment/notify', () => {
 
   it('counts notifications by outcome', async () => {
     await notify(notification())
+    await notify(notification({ result_code: 'FAIL', err_code: 'NOTENOUGH' }))
     const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' })
     for (const outcome of ['success', 'rejected', 'invalid', 'result_fail', 'app_refused']) {
       const value = metricValue(metrics.body, 'pay_notifications_total', { outcome }) ?? 0

@@ -1,4 +1,4 @@
-// POST /api/v1/payment/notify: WeChat Pay v2 result notifications; SUCCESS only once app recorded the payment.
+// POST /api/v1/payment/notify: WeChat Pay v2 result notifications; SUCCESS only once app has taken the result.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { parsePayNotification, renderPayNotifyAnswer } from '@wxgate/wechat'
 import type { PayNotification, PayNotificationCheck } from '@wxgate/wechat'
@@ -30,6 +30,9 @@ type PayOutcome =
   | 'app_error'
   | 'app_unreachable'
 
+/** What WeChat is told SUCCESS for: app has taken the result (a failed payment's included). */
+const ACKNOWLEDGED: ReadonlySet<PayOutcome> = new Set(['success', 'result_fail'])
+
 export function paymentNotifyRoutes(
   app: FastifyInstance,
   options: PaymentNotifyRoutesOptions,
@@ -48,7 +51,7 @@ export function paymentNotifyRoutes(
     metrics.payNotifications.inc({ outcome })
     return reply
       .type('application/xml; charset=utf-8')
-      .send(outcome === 'success' ? accepted : retry)
+      .send(ACKNOWLEDGED.has(outcome) ? accepted : retry)
   }
 
   app.post(PAYMENT_NOTIFY_PATH, {
@@ -77,12 +80,14 @@ export function paymentNotifyRoutes(
         return answer(reply, invalid ? 'invalid' : 'rejected')
       }
       const { outTradeNo } = notification
-      if (notification.resultCode !== 'SUCCESS') {
+      // A failed payment is news for app too (nothing is paid; an unknown order is still refused), and once
+      // app has taken it the answer is SUCCESS: FAIL would have WeChat resend it for 24 hours.
+      const paid = notification.resultCode === 'SUCCESS'
+      if (!paid) {
         request.log.warn(
           { outTradeNo, errCode: notification.errCode },
           'payment notification with result_code FAIL',
         )
-        return answer(reply, 'result_fail')
       }
 
       const started = performance.now()
@@ -93,7 +98,8 @@ export function paymentNotifyRoutes(
             out_trade_no: outTradeNo,
             transaction_id: notification.transactionId,
             total_fee: notification.totalFee,
-            trade_state: 'SUCCESS',
+            // WeChat's trade_state for a payment that failed; app records nothing for it.
+            trade_state: paid ? 'SUCCESS' : 'PAYERROR',
             paid_at: notification.paidAt.toISOString(),
             ...(notification.openId === undefined ? {} : { openid: notification.openId }),
           },
@@ -110,6 +116,7 @@ export function paymentNotifyRoutes(
         (performance.now() - started) / 1000,
       )
       if (status === 200) {
+        if (!paid) return answer(reply, 'result_fail')
         request.log.info({ outTradeNo }, 'payment recorded')
         return answer(reply, 'success')
       }
