@@ -6,8 +6,10 @@ export { INTERNAL_ROUTES } from './internal-routes.js'
 export type { InternalRouteName } from './internal-routes.js'
 
 const OpenId = Type.String({ minLength: 1, maxLength: 64 })
-/** unix seconds, as WeChat's CreateTime */
-const EventTime = Type.Integer({ minimum: 0 })
+/** unix seconds, as WeChat's CreateTime; at most 9999-12-31T23:59:59Z, so its milliseconds stay exact */
+const EventTime = Type.Integer({ minimum: 0, maximum: 253_402_300_799 })
+/** Fen or credits: a positive integer JavaScript holds exactly (1e20 is an integer to JSON Schema too). */
+const PositiveAmount = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 const IsoTime = Type.String({ format: 'date-time' })
 const NullableIsoTime = Type.Union([IsoTime, Type.Null()])
 
@@ -49,7 +51,7 @@ export const OrderUpdateBody = Type.Object(
   {
     out_trade_no: Type.String({ minLength: 1, maxLength: 32 }),
     transaction_id: Type.String({ minLength: 1, maxLength: 32 }),
-    total_fee: Type.Integer({ minimum: 1 }),
+    total_fee: PositiveAmount,
     trade_state: Type.String({ minLength: 1, maxLength: 32 }),
     paid_at: IsoTime,
     openid: Type.Optional(OpenId),
@@ -61,7 +63,7 @@ export type OrderUpdateBody = Static<typeof OrderUpdateBody>
 export const CreditsConsumeBody = Type.Object(
   {
     openid: OpenId,
-    amount: Type.Integer({ minimum: 1 }),
+    amount: PositiveAmount,
     reason: Type.String({ minLength: 1, maxLength: 64 }),
     idempotency_key: Type.String({ minLength: 1, maxLength: 128 }),
   },

@@ -57,6 +57,10 @@ for (const dialect of testDialects()) {
       assert.equal((await consume('o_nobody', 1, 'k-3')).statusCode, 404)
       assert.equal((await consume('o_c2', 0, 'k-4')).statusCode, 400)
       assert.equal((await consume('o_c2', -5, 'k-5')).statusCode, 400)
+      // 1e20 is an integer to JSON Schema, but no balance holds it exactly: bad input, not a short balance.
+      const huge = await consume('o_c2', 1e20, 'k-8')
+      assert.equal(huge.statusCode, 400, huge.body)
+      assert.equal(huge.json<{ code: string }>().code, 'VALIDATION_FAILED')
       // JSON arrives typed: a string amount or a numeric openid is the caller's mistake, not coerced.
       const typed = [
         { openid: 'o_c2', amount: '10', reason: 'x', idempotency_key: 'k-6' },

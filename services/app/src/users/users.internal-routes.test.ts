@@ -49,5 +49,23 @@ for (const dialect of testDialects()) {
       assert.equal(stale.statusCode, 200)
       assert.equal(stale.json<Answer>().user.subscribed, false, 'the older subscribe lost')
     })
+
+    it('refuses an event_time past the year 9999 with 400, storing nothing', async () => {
+      for (const eventTime of [253_402_300_800, 2 ** 53, 1e20]) {
+        const res = await t.internal('POST', PATH, {
+          openid: 'o_evt_far',
+          subscribed: true,
+          event_time: eventTime,
+        })
+        assert.equal(res.statusCode, 400, `${eventTime}: ${res.body}`)
+      }
+      assert.equal(await t.app.ctx.users.findByOpenId('o_evt_far'), undefined)
+      const last = await t.internal('POST', PATH, {
+        openid: 'o_evt_far',
+        subscribed: true,
+        event_time: 253_402_300_799,
+      })
+      assert.equal(last.statusCode, 200, last.body)
+    })
   })
 }
