@@ -194,6 +194,7 @@ export async function buildApp(options: {
     token: config.wechat.token,
     crypto,
     pushMaxAgeS: config.wechat.pushMaxAgeS,
+    encryptedOnly: config.wechat.encryptedOnly,
     dispatcher,
     metrics,
     encryptedQueries: {

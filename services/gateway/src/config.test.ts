@@ -66,6 +66,27 @@ describe('gateway config', () => {
     assert.ok(!(result.problems[0] ?? '').includes('tooshort'))
   })
 
+  it('refuses only plaintext pushes when asked to, which needs the EncodingAESKey', () => {
+    const off = parseConfig(gatewayConfigSchema, { ...minimal, WECHAT_ENCODING_AES_KEY: AES_KEY })
+    assert.ok(off.ok)
+    assert.equal(off.value.wechat.encryptedOnly, false, 'plaintext mode keeps working by default')
+    const on = parseConfig(gatewayConfigSchema, {
+      ...minimal,
+      WECHAT_ENCODING_AES_KEY: AES_KEY,
+      WECHAT_PUSH_ENCRYPTED_ONLY: 'true',
+    })
+    assert.ok(on.ok)
+    assert.equal(on.value.wechat.encryptedOnly, true)
+    const keyless = parseConfig(gatewayConfigSchema, {
+      ...minimal,
+      WECHAT_PUSH_ENCRYPTED_ONLY: 'true',
+    })
+    assert.equal(keyless.ok, false)
+    if (keyless.ok) return
+    assert.equal(keyless.problems.length, 1)
+    assert.match(keyless.problems[0] ?? '', /^WECHAT_ENCODING_AES_KEY .*WECHAT_PUSH_ENCRYPTED_ONLY/)
+  })
+
   it('takes the pay settings as a pair', () => {
     const both = parseConfig(gatewayConfigSchema, {
       ...minimal,

@@ -45,6 +45,7 @@ const variables = z.object({
   INTERNAL_API_SECRET: env.secret(32),
   WECHAT_ENCODING_AES_KEY: encodingAesKey,
   WECHAT_PUSH_MAX_AGE_S: env.int(300, { min: 1, max: 86_400 }),
+  WECHAT_PUSH_ENCRYPTED_ONLY: env.boolean(false),
   WECHAT_PAY_MCHID: env.optional(),
   WECHAT_PAY_API_KEY: env.optional(),
   GATEWAY_HOST: env.string('0.0.0.0'),
@@ -62,6 +63,13 @@ const variables = z.object({
 /** Environment variables → the gateway's config. Pay settings come as a pair or not at all. */
 export const gatewayConfigSchema = variables
   .superRefine((v, ctx) => {
+    if (v.WECHAT_PUSH_ENCRYPTED_ONLY && v.WECHAT_ENCODING_AES_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WECHAT_ENCODING_AES_KEY'],
+        message: 'is required when WECHAT_PUSH_ENCRYPTED_ONLY is true',
+      })
+    }
     if (v.WECHAT_PAY_MCHID !== undefined && v.WECHAT_PAY_API_KEY === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -92,6 +100,12 @@ export const gatewayConfigSchema = variables
       /** The 32 decoded key bytes; undefined = plaintext mode only. */
       encodingAesKey: v.WECHAT_ENCODING_AES_KEY,
       pushMaxAgeS: v.WECHAT_PUSH_MAX_AGE_S,
+      /**
+       * Refuse plaintext pushes (401). No signature covers a plaintext body, so whoever sees one push's query
+       * can send any body under it until its timestamp is stale; in safe or compatible mode WeChat always
+       * encrypts, and this closes that door. Off by default: plaintext mode must keep working.
+       */
+      encryptedOnly: v.WECHAT_PUSH_ENCRYPTED_ONLY,
     },
     /** Undefined = payment notifications are answered FAIL (WeChat keeps them for 24 h). */
     pay:

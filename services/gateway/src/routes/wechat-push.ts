@@ -20,6 +20,8 @@ export interface WeChatPushOptions {
   /** Set when an EncodingAESKey is configured: compatible and safe mode pushes are accepted. */
   crypto: MessageCrypto | undefined
   pushMaxAgeS: number
+  /** Refuse pushes without `encrypt_type=aes` (WECHAT_PUSH_ENCRYPTED_ONLY; needs `crypto`). Default false. */
+  encryptedOnly?: boolean
   dispatcher: EventDispatcher
   metrics: GatewayMetrics
   /**
@@ -81,12 +83,14 @@ type RefusalCode =
   | 'ENCRYPTION_NOT_CONFIGURED'
   | 'BODY_MISSING'
   | 'QUERY_DOWNGRADED'
+  | 'PLAINTEXT_REFUSED'
 
 const TIMESTAMP = /^\d{1,12}$/
 const SUCCESS: PushAnswer = { contentType: 'text/plain; charset=utf-8', body: 'success' }
 
 export function createPushHandler(options: WeChatPushOptions): PushHandler {
   const { token, crypto, pushMaxAgeS, dispatcher, metrics, encryptedQueries, now } = options
+  const encryptedOnly = options.encryptedOnly ?? false
   // A query stays marked for as long as its timestamp is accepted on either side of now.
   const queryTtlS = 2 * pushMaxAgeS + 1
 
@@ -124,6 +128,8 @@ export function createPushHandler(options: WeChatPushOptions): PushHandler {
         }
       } else if (query.encryptType !== undefined && query.encryptType !== 'raw') {
         throw invalidPush(log, 'ENCRYPT_TYPE_UNKNOWN', new GatewayErrors.MESSAGE_INVALID())
+      } else if (encryptedOnly) {
+        throw unauthorized('PLAINTEXT_REFUSED')
       }
       assertReadableContentType(contentType)
       return { signature, timestamp, nonce, msgSignature }

@@ -576,6 +576,31 @@ describe('refusing pushes', () => {
     assert.equal((fake.calls[2]?.body as { subscribed: boolean }).subscribed, true)
   })
 
+  it('refuses every plaintext push with WECHAT_PUSH_ENCRYPTED_ONLY, taking compatible and safe mode', async () => {
+    const encryptedOnly = await startGateway({
+      appUrl: fake.url,
+      env: { ...env, WECHAT_PUSH_ENCRYPTED_ONLY: 'true' },
+    })
+    try {
+      // A captured query with a body of the sender's choosing: what plaintext mode cannot tell from WeChat.
+      const plain = signer.push(follow())
+      const refused = await send(plain.url, plain.body, {}, encryptedOnly.app)
+      assert.equal(refused.statusCode, 401)
+      assert.equal(refused.json<{ code: string }>().code, 'SIGNATURE_INVALID')
+      assert.equal(fake.calls.length, 0)
+      for (const mode of ['compatible', 'safe'] as const) {
+        const signed = signer.push(follow(), { mode })
+        const taken = await send(signed.url, signed.body, {}, encryptedOnly.app)
+        assert.equal(taken.statusCode, 200, `${mode}: ${taken.body}`)
+      }
+      assert.equal(fake.calls.length, 2)
+      // Without the setting the same plaintext push is taken: plaintext mode keeps working by default.
+      assert.equal((await send(plain.url, plain.body)).statusCode, 200)
+    } finally {
+      await encryptedOnly.close()
+    }
+  })
+
   it('refuses a safe-mode push whose msg_signature does not cover its Encrypt', async () => {
     const signed = signer.push(follow(), { mode: 'safe' })
     const other = signer.push(follow(), { mode: 'safe' })
