@@ -150,6 +150,7 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxInsta
     REAL_IP_DIRECTIVES: '',
     // The public server logs in the template's own format (no query strings) into the same file.
     NGINX_ACCESS_LOG: join(dir, 'access.log'),
+    NGINX_ERROR_LOG: join(dir, 'error.log'),
   })
   const internalConf = renderTemplate(await readFile(NGINX_INTERNAL_TEMPLATE, 'utf8'), {
     INTERNAL_LISTEN: `127.0.0.1:${internalPort}`,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -255,6 +255,17 @@ describe(
       const answer = await call('GET', '/api/v1/payment/products')
       assert.equal(answer.status, 502, 'nginx keeps its own status (502 bad gateway, 504 timeout)')
       assert.equal(answer.json.code, 'UPSTREAM_UNAVAILABLE')
+
+      // A failed upstream is an [error] line with the request line in it: the OAuth code must not be there.
+      const login = await call('GET', '/api/v1/auth/wechat?code=OAUTHCODEinQUERY&state=STATEinQUERY')
+      assert.equal(login.status, 502)
+      const logs = await Promise.all(
+        ['error.log', 'access.log'].map((name) => readFile(join(dir, name), 'utf8')),
+      )
+      for (const text of logs) {
+        assert.ok(!text.includes('OAUTHCODEinQUERY') && !text.includes('STATEinQUERY'))
+      }
+      assert.match(logs[1] ?? '', /"upstream_status":"502/, 'the failure is in the access log')
     })
   },
 )
