@@ -257,7 +257,10 @@ describe(
       assert.equal(answer.json.code, 'UPSTREAM_UNAVAILABLE')
 
       // A failed upstream is an [error] line with the request line in it: the OAuth code must not be there.
-      const login = await call('GET', '/api/v1/auth/wechat?code=OAUTHCODEinQUERY&state=STATEinQUERY')
+      const login = await call(
+        'GET',
+        '/api/v1/auth/wechat?code=OAUTHCODEinQUERY&state=STATEinQUERY',
+      )
       assert.equal(login.status, 502)
       const logs = await Promise.all(
         ['error.log', 'access.log'].map((name) => readFile(join(dir, name), 'utf8')),

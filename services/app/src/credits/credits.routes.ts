@@ -28,9 +28,12 @@ export const creditsRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { 
       onRequest: app.authenticate,
       schema: { tags: ['user'], security, response: { 200: MemberStatusResponse } },
     },
-    async (request) => {
+    (request) => {
       const user = presentUser(request.user, ctx.now())
-      return { is_member: user.is_member, member_expires_at: user.member_expires_at }
+      return Promise.resolve({
+        is_member: user.is_member,
+        member_expires_at: user.member_expires_at,
+      })
     },
   )
 
