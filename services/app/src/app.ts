@@ -59,6 +59,9 @@ export interface AppDeps {
   nonceStore?: NonceStore
 }
 
+/** How long app waits for one Redis command before treating Redis as away. */
+export const REDIS_COMMAND_TIMEOUT_MS = 500
+
 export async function buildApp({
   config,
   deps = {},
@@ -96,7 +99,11 @@ export async function buildApp({
     // Loaded only when configured: ioredis costs ~13 MB of RSS in an app that never uses it.
     const { Redis: RedisClient } = await import('ioredis')
     const ownRedis = new RedisClient(config.redisUrl, {
-      maxRetriesPerRequest: 2,
+      // Every use has an answer without Redis (rate limits let requests through, a signed internal call
+      // gets a retryable 503), so a Redis that is away or stalls costs a request half a second, not its
+      // life: without a command timeout a Redis that accepts and never answers held requests for minutes.
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
       enableOfflineQueue: true,
     })
     ownRedis.on('error', (error) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { closedPort } from '@wxgate/service-kit/testing'
+import { closedPort, stalledPort } from '@wxgate/service-kit/testing'
 import { buildApp } from './app.js'
 import { createDb } from './db/create-db.js'
 import type { Database } from './db/database.js'
@@ -51,6 +51,55 @@ describe('app while Redis is unreachable', () => {
   it('closes without waiting for Redis (SIGTERM exits 0)', async () => {
     // app.close() rejected here before: QUIT cannot be sent to a Redis that is away.
     await t.app.close()
+  })
+})
+
+describe('app while Redis accepts connections and never answers', () => {
+  let t: TestApp
+  let redis: Awaited<ReturnType<typeof stalledPort>>
+  before(async () => {
+    redis = await stalledPort()
+    t = await createTestApp({
+      dialect: 'sqlite',
+      env: { REDIS_URL: `redis://127.0.0.1:${redis.port}` },
+    })
+  })
+  after(async () => {
+    await t?.close()
+    await redis?.close()
+  })
+
+  /** The answer, or a failure once `ms` have passed: without a command timeout these never came. */
+  async function answered<T>(request: Promise<T>, ms = 10_000): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const hung = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    })
+    try {
+      return await Promise.race([request, hung])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  it('still serves the login endpoints, and refuses internal calls with a retryable 503', async () => {
+    const login = await answered(
+      t.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/wechat/authorize-url',
+        query: { redirect_uri: 'https://example.com/back', scope: 'snsapi_base' },
+      }),
+    )
+    assert.equal(login.statusCode, 200, login.body)
+    const internal = await answered(
+      t.internal('POST', '/api/v1/internal/user/create-or-update', {
+        openid: 'o_redis_stalled',
+        subscribed: true,
+      }),
+    )
+    assert.equal(internal.statusCode, 503, internal.body)
+    assert.equal(internal.json<{ code: string }>().code, 'INTERNAL_REPLAY_CHECK_UNAVAILABLE')
+    assert.equal(await t.app.ctx.users.findByOpenId('o_redis_stalled'), undefined)
   })
 })
 
