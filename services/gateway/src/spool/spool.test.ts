@@ -1,6 +1,6 @@
 import { afterEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openSpool } from './spool.js'
@@ -79,6 +79,46 @@ describe('spool', () => {
       '00000000000000000001.bad',
       '00000000000000000002.bad',
     ])
+  })
+
+  it('resumes counting from entries it read back, not from a stray file it set aside', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, '99999999999999999999.json'), 'not an entry')
+    const spool = await openSpool({ dir, isPayload: isText, now: () => 5 })
+    const entry = await spool.append('u1', { text: 'a' })
+    assert.equal(entry.id, '00000000000000005000')
+    const reopened = await openSpool({ dir, isPayload: isText, now: () => 5 })
+    assert.equal(reopened.head('u1')?.payload.text, 'a')
+  })
+
+  it('reads back entries whose sequence outgrew 20 digits, after the 20-digit ones', async () => {
+    const dir = await tempDir()
+    const stored = (text: string) =>
+      JSON.stringify({ v: 1, key: 'u1', enqueuedAt: 1, payload: { text } })
+    // A valid entry at the last 20-digit number (copied in by hand, or from a clock gone wild).
+    await writeFile(join(dir, '99999999999999999999.json'), stored('last of 20'))
+    const spool = await openSpool({ dir, isPayload: isText, now: () => 5 })
+    const next = await spool.append('u1', { text: 'first of 21' })
+    assert.equal(next.id, '100000000000000000000')
+    await writeFile(join(dir, '00000000000000000007.json'), stored('early'))
+    const reopened = await openSpool({ dir, isPayload: isText })
+    const seen: string[] = []
+    for (let e = reopened.head('u1'); e !== undefined; e = reopened.head('u1')) {
+      seen.push(e.payload.text)
+      await reopened.remove(e)
+    }
+    assert.deepEqual(seen, ['early', 'last of 20', 'first of 21'])
+  })
+
+  it('removes its unfinished file when an append fails', async () => {
+    const dir = await tempDir()
+    const spool = await openSpool({ dir, isPayload: isText, now: () => 5 })
+    // The entry's final name is taken by a non-empty directory, so the rename into place fails.
+    await mkdir(join(dir, '00000000000000005000.json'))
+    await writeFile(join(dir, '00000000000000005000.json', 'x'), '')
+    await assert.rejects(spool.append('u1', { text: 'a' }))
+    assert.equal(spool.depth(), 0)
+    assert.deepEqual(await readdir(dir), ['00000000000000005000.json'])
   })
 
   it('refuses to append when the directory is gone, so the caller can answer WeChat with an error', async () => {

@@ -39,7 +39,8 @@ export interface OpenSpoolOptions<T> {
   onProblem?: (problem: SpoolProblem) => void
 }
 
-const ENTRY_FILE = /^(\d{20})\.json$/
+// 20 digits as written (zero-padded); more once a sequence outgrows them, so such an entry is still read back.
+const ENTRY_FILE = /^(\d{20,})\.json$/
 const TEMP_PREFIX = '.tmp-'
 
 interface StoredEntry {
@@ -79,17 +80,19 @@ export async function openSpool<T>(options: OpenSpoolOptions<T>): Promise<Spool<
   let depth = 0
   let lastSeq = 0n
 
-  for (const name of (await readdir(dir)).sort()) {
+  const found: { name: string; id: string; seq: bigint }[] = []
+  for (const name of await readdir(dir)) {
     if (name.startsWith(TEMP_PREFIX)) {
       // Never renamed into place, so WeChat never got an answer for it: its retry brings it back.
       await unlink(join(dir, name))
       continue
     }
-    const match = ENTRY_FILE.exec(name)
-    if (match?.[1] === undefined) continue
-    const id = match[1]
-    const seq = BigInt(id)
-    if (seq > lastSeq) lastSeq = seq
+    const id = ENTRY_FILE.exec(name)?.[1]
+    if (id !== undefined) found.push({ name, id, seq: BigInt(id) })
+  }
+  // By number, not by name: a name longer than 20 digits sorts after every 20-digit one.
+  found.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
+  for (const { name, id, seq } of found) {
     try {
       const stored = JSON.parse(await readFile(join(dir, name), 'utf8')) as unknown
       if (!isStoredEntry(stored) || !isPayload(stored.payload)) {
@@ -103,6 +106,8 @@ export async function openSpool<T>(options: OpenSpoolOptions<T>): Promise<Spool<
         requestId: stored.requestId,
         payload: stored.payload,
       })
+      // Only an entry that was read back sets where counting resumes: a stray file set aside does not.
+      if (seq > lastSeq) lastSeq = seq
     } catch (error) {
       onProblem?.({ file: name, error })
       await rename(join(dir, name), join(dir, `${id}.bad`))
@@ -136,14 +141,21 @@ export async function openSpool<T>(options: OpenSpoolOptions<T>): Promise<Spool<
       const entry: SpoolEntry<T> = { id, seq, key, enqueuedAt: now(), requestId, payload }
       const stored: StoredEntry = { v: 1, key, enqueuedAt: entry.enqueuedAt, requestId, payload }
       const temp = join(dir, `${TEMP_PREFIX}${id}`)
-      const handle = await open(temp, 'wx')
       try {
-        await handle.writeFile(JSON.stringify(stored))
-        await handle.sync()
-      } finally {
-        await handle.close()
+        const handle = await open(temp, 'wx')
+        try {
+          await handle.writeFile(JSON.stringify(stored))
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+        await rename(temp, join(dir, `${id}.json`))
+      } catch (error) {
+        // A full or failing disk: the push is answered as not kept, and its half-written file goes now rather
+        // than at the next start (each one holds an inode meanwhile).
+        await unlink(temp).catch(() => undefined)
+        throw error
       }
-      await rename(temp, join(dir, `${id}.json`))
       // The rename is only durable once the directory itself is synced.
       await fsyncPath(dir, 'r')
       push(entry)
