@@ -2,10 +2,11 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DataDirInUseError, lockDataDir } from './start-all/data-lock.js'
 import { createFrontProxy } from './start-all/front-proxy.js'
 import type { Upstream } from './start-all/front-proxy.js'
 import { loadLocalSecrets, LocalSecretsError } from './start-all/local-secrets.js'
-import { pickPort } from './start-all/ports.js'
+import { pickPort, probePort } from './start-all/ports.js'
 import { startService, waitUntilReady } from './start-all/service-process.js'
 import type { ServiceProcess, ServiceSpec } from './start-all/service-process.js'
 
@@ -37,7 +38,12 @@ function portFrom(name: string, fallback: number | undefined): number | undefine
 /** The service's own variable, else its contract default while that is free (8000, 8001), else any free port. */
 async function internalPort(name: string, preferred: number | undefined): Promise<number> {
   const port = portFrom(name, undefined)
-  if (port !== undefined && port !== 0) return port
+  if (port !== undefined && port !== 0) {
+    // Checked here: a taken port would only show as the service's own start failure, after the front door
+    // had asked the other listener there whether it was ready.
+    if ((await probePort(port)) === undefined) fail(`${name}=${port} is in use; pick another port`)
+    return port
+  }
   // 0 asks for any free port; unset, for the contract's default while it is free.
   return pickPort(port === undefined ? preferred : undefined)
 }
@@ -47,6 +53,17 @@ const frontPort = portFrom('WXGATE_PORT', 8080) ?? 8080
 const frontHost = env.WXGATE_HOST ?? '127.0.0.1'
 const dataDir = resolve(env.WXGATE_DATA_DIR ?? join(root, 'data'))
 mkdirSync(dataDir, { recursive: true })
+try {
+  // Released however this process exits, a failed start included.
+  process.on('exit', lockDataDir(dataDir))
+} catch (error) {
+  if (error instanceof DataDirInUseError) {
+    fail(
+      `${error.message}; stop it, or start another with its own WXGATE_DATA_DIR=<folder> and WXGATE_PORT=<port>`,
+    )
+  }
+  throw error
+}
 const secretsFile = join(dataDir, 'local-secrets.json')
 let secrets: ReturnType<typeof loadLocalSecrets>['secrets']
 let secretsCreated: boolean
@@ -64,7 +81,9 @@ const proxy = createFrontProxy()
 await new Promise<void>((resolveListen) => {
   proxy.server.once('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
-      fail(`port ${frontPort} is in use; start with WXGATE_PORT=<another port> npm start`)
+      fail(
+        `port ${frontPort} is in use; start with WXGATE_PORT=<another port> (and, for a second wxgate, WXGATE_DATA_DIR=<another folder>) npm start`,
+      )
     }
     fail(`cannot listen on ${frontHost}:${frontPort}: ${error.message}`)
   })
@@ -241,6 +260,9 @@ const onSignal = (signal: NodeJS.Signals): void => {
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
+// A closed terminal or a supervisor's hang-up: without a handler node dies at once and leaves the three
+// services running. (Nothing can act on a SIGKILL of this process.)
+process.on('SIGHUP', onSignal)
 // Whatever happens to this process, its children do not outlive it.
 process.on('exit', () => {
   for (const service of services) if (service.running) service.child.kill('SIGKILL')

@@ -1,7 +1,7 @@
 // `npm start` from the outside: one front door routed like nginx, kept secrets and data, clean and dirty stops.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -129,6 +129,46 @@ describe('npm start (scripts/start-all.ts)', { timeout: 240_000 }, () => {
     )
     assert.equal(check.status, 200, check.body)
     assert.equal((JSON.parse(check.body) as { status: string }).status, 'pending')
+  })
+
+  it('refuses a second start on its data folder or on a taken APP_PORT, in one line, touching nothing', async () => {
+    const refusals = [
+      { env: {}, says: /another npm start \(pid \d+\) uses .*WXGATE_DATA_DIR/ },
+      {
+        env: {
+          WXGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'wxgate-start-all-2-')),
+          APP_PORT: String(system.ports.app),
+        },
+        says: new RegExp(`APP_PORT=${system.ports.app} is in use`),
+      },
+    ]
+    for (const { env, says } of refusals) {
+      const second = await runStartAll({ dataDir, env }).then(
+        async (started) => {
+          await started.stop('SIGKILL')
+          return 'it started'
+        },
+        (error: Error) => error.message,
+      )
+      assert.match(second, says)
+      assert.doesNotMatch(second, /WXGATE_READY/)
+      if (env.WXGATE_DATA_DIR !== undefined) rmSync(env.WXGATE_DATA_DIR, { recursive: true })
+    }
+    // The first one is untouched and still serves.
+    assert.equal((await get(`${system.url}/api/v1/payment/products`)).status, 200)
+    assert.equal(
+      readFileSync(join(dataDir, 'npm-start.pid'), 'utf8').trim(),
+      String(system.child.pid),
+    )
+  })
+
+  it('stops with SIGHUP (a closed terminal) like SIGTERM, freeing its data folder', async () => {
+    assert.deepEqual(await system.stop('SIGHUP'), { code: 0, signal: null })
+    for (const pid of Object.values(system.pids)) {
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
+    }
+    assert.equal(existsSync(join(dataDir, 'npm-start.pid')), false)
+    system = await runStartAll({ dataDir })
   })
 
   it('stops with SIGINT (Ctrl-C) too, exit code 0', async () => {

@@ -2,7 +2,7 @@
 import { createServer } from 'node:net'
 
 /** `port` on 127.0.0.1 if nothing listens there (0: any free port), else undefined. */
-function probePort(port: number): Promise<number | undefined> {
+export function probePort(port: number): Promise<number | undefined> {
   return new Promise((resolvePort, reject) => {
     const probe = createServer()
     probe.once('error', (error: NodeJS.ErrnoException) => {
