@@ -104,13 +104,18 @@ function setStatus(id, text, ok = false) {
 
 // ---- the phone (simulator control API) --------------------------------------------------------------
 
-const DEMO_USERS = ['小明 Xiaoming', 'Alice 爱丽丝']
+// Fixed openids: the simulator forgets its users when npm start stops, app's database does not, so after a
+// restart the same two people find their credits, membership and orders again.
+const DEMO_USERS = [
+  { openId: 'oDemoXiaoming', nickname: '小明 Xiaoming' },
+  { openId: 'oDemoAlice', nickname: 'Alice 爱丽丝' },
+]
 
 async function loadPhoneUsers(select) {
   let { users } = await call('/_sim/platform/users')
   if (users.length === 0) {
-    for (const nickname of DEMO_USERS) {
-      await call('/_sim/platform/users', { method: 'POST', body: { nickname } })
+    for (const user of DEMO_USERS) {
+      await call('/_sim/platform/users', { method: 'POST', body: user })
     }
     ;({ users } = await call('/_sim/platform/users'))
   }
@@ -201,6 +206,7 @@ async function startQrLogin() {
   const qr = await call('/api/v1/auth/wechat/qrcode', { method: 'POST', body: {} })
   loginQr = qr
   $('login-qr-image').src = qr.qrcode_url
+  $('login-qr-image').hidden = false
   $('login-qr').hidden = false
   setStatus('login-status', 'Waiting for scan · 等待扫码')
   $('phone-scan').disabled = false
@@ -222,6 +228,8 @@ async function checkLogin() {
       signIn(answer.token, answer.user)
     } else if (answer.status === 'expired') {
       stopQrLogin()
+      // A code that can no longer log anyone in is not left on screen to be scanned.
+      $('login-qr-image').hidden = true
       setStatus('login-status', 'Expired, get a new code · 二维码已过期')
     } else {
       const left = Math.max(0, Math.round((Date.parse(qr.expires_at) - Date.now()) / 1000))
@@ -269,6 +277,12 @@ function signOut() {
   sessionStorage.removeItem(TOKEN_KEY)
   sessionStorage.removeItem(USER_KEY)
   closeCheckout()
+  // The next person to log in must not see this one's account, even for the moment before its first refresh.
+  $('balance').textContent = '–'
+  $('member-status').textContent = '–'
+  renderUsage([])
+  renderOrders([])
+  $('phone-chat').replaceChildren()
   render()
 }
 
@@ -297,6 +311,7 @@ async function refresh() {
   // A hidden tab does not poll; the next visible tick catches up.
   if (refreshing || session.token === null || document.hidden) return
   refreshing = true
+  const token = session.token
   try {
     const [credits, member, usage, orders] = await Promise.all([
       call('/api/v1/user/credits', { auth: true }),
@@ -304,6 +319,8 @@ async function refresh() {
       call('/api/v1/user/credits-usage?page_size=20', { auth: true }),
       call('/api/v1/payment/orders?page_size=20', { auth: true }),
     ])
+    // Answers for someone who has logged out since are not shown to whoever is there now.
+    if (session.token !== token) return
     $('balance').textContent = String(credits.credits)
     $('member-status').textContent = member.is_member
       ? `Member until ${formatTime(member.member_expires_at)} · 会员有效期至`
@@ -406,7 +423,20 @@ function closeCheckout() {
   $('phone-pay').disabled = true
 }
 
+let buying = false
+
 async function buyProduct(product) {
+  // A double click would create two pending orders.
+  if (buying) return
+  buying = true
+  try {
+    await startCheckout(product)
+  } finally {
+    buying = false
+  }
+}
+
+async function startCheckout(product) {
   closeCheckout()
   const order = await call('/api/v1/payment/create-order', {
     method: 'POST',

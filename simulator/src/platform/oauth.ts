@@ -295,7 +295,7 @@ export function registerOAuthRoutes(
       `<p>${escapeHtml(checked.scope)} → ${escapeHtml(new URL(checked.redirectUri).host)}</p>` +
       `<p>Log in as which WeChat user?</p><ul>${items || '<li>(no users yet)</li>'}</ul>` +
       `<form method="get" action="/connect/oauth2/authorize">${hidden}` +
-      `<input name="sim_openid" placeholder="another openid" pattern="[A-Za-z0-9_-]{1,64}" required>` +
+      `<input name="sim_openid" placeholder="another openid" pattern="[A-Za-z0-9_\\-]{1,64}" required>` +
       `<button type="submit">Log in</button></form>` +
       (checked.scope === 'snsapi_userinfo'
         ? `<p><a href="${escapeHtml(self('sim_deny=1'))}">Refuse</a></p>`
