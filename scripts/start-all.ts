@@ -110,8 +110,9 @@ const ports: Record<Upstream, number> = {
 proxy.setUpstreams(ports)
 const simulatorUrl = `http://127.0.0.1:${ports.simulator}`
 
-// The services' own variables, set explicitly so a production .env in the working directory cannot leak in
-// (an empty value counts as unset, and the environment wins over .env).
+// The variables that say where things are, set explicitly so a production .env in the working directory cannot
+// point the all-in-one at its database, Redis or WeChat (an empty value counts as unset, and the environment wins
+// over .env). Other settings in a .env (PRODUCTS_FILE, ORDER_EXPIRE_S, …) do apply, as they would to the services.
 const base = {
   ...env,
   LOG_LEVEL: env.LOG_LEVEL ?? 'info',
