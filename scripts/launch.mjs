@@ -187,7 +187,8 @@ if (isMainModule()) {
   // that must not be stopped like this removes it too (releaseStartupStopHandler, same symbol).
   const stopBeforeListening = () => process.exit(0)
   process[Symbol.for('wxgate.startup-stop-handler')] = stopBeforeListening
-  for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, stopBeforeListening)
+  // service-kit's STOP_SIGNALS: a closed terminal's SIGHUP stops a service as SIGTERM does.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, stopBeforeListening)
   // Bundled by a short-lived child: esbuild's API and the build's garbage then never sit in the
   // service's heap (about 4 MiB of an idle gateway's RSS). Its errors go straight to our stderr.
   const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare', entry], {
@@ -196,7 +197,7 @@ if (isMainModule()) {
   })
   if (built.error !== undefined) fail(`cannot run the bundler: ${built.error.message}`)
   // Stopped with us (the whole process group was signalled): not started, as above.
-  if (built.signal === 'SIGTERM' || built.signal === 'SIGINT') process.exit(0)
+  if (['SIGTERM', 'SIGINT', 'SIGHUP'].includes(built.signal)) process.exit(0)
   if (built.signal !== null) fail(`the bundler was killed by ${built.signal}`)
   if (built.status !== 0) process.exit(built.status ?? 1)
   const modulePath = resolve(root, built.stdout.trim())

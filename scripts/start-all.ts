@@ -41,7 +41,15 @@ async function internalPort(name: string, preferred: number | undefined): Promis
   if (port !== undefined && port !== 0) {
     // Checked here: a taken port would only show as the service's own start failure, after the front door
     // had asked the other listener there whether it was ready.
-    if ((await probePort(port)) === undefined) fail(`${name}=${port} is in use; pick another port`)
+    let free: number | undefined
+    try {
+      free = await probePort(port)
+    } catch (error) {
+      fail(
+        `${name}=${port}: cannot listen there (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      )
+    }
+    if (free === undefined) fail(`${name}=${port} is in use; pick another port`)
     return port
   }
   // 0 asks for any free port; unset, for the contract's default while it is free.
@@ -106,6 +114,17 @@ const ports: Record<Upstream, number> = {
   simulator: await internalPort('SIMULATOR_PORT', undefined),
   app: await internalPort('APP_PORT', 8000),
   gateway: await internalPort('GATEWAY_PORT', 8001),
+}
+// Two services pinned to one port would each pass the check above (it lets each port go again).
+const taken = new Map<number, string>([[bound.port, 'WXGATE_PORT']])
+for (const [name, port] of [
+  ['SIMULATOR_PORT', ports.simulator],
+  ['APP_PORT', ports.app],
+  ['GATEWAY_PORT', ports.gateway],
+] as const) {
+  const other = taken.get(port)
+  if (other !== undefined) fail(`${name} and ${other} are both ${port}; give each its own port`)
+  taken.set(port, name)
 }
 proxy.setUpstreams(ports)
 const simulatorUrl = `http://127.0.0.1:${ports.simulator}`
@@ -257,7 +276,8 @@ const onSignal = (signal: NodeJS.Signals): void => {
   if (signalled) return
   signalled = true
   say(`${signal}: stopping…`)
-  void stop(0, signal === 'SIGINT' ? 2000 : 0)
+  // A terminal's Ctrl-C (SIGINT) or hang-up (SIGHUP) reached the children too: they are draining already.
+  void stop(0, signal === 'SIGINT' || signal === 'SIGHUP' ? 2000 : 0)
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)

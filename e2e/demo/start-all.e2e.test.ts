@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -132,7 +134,21 @@ describe('npm start (scripts/start-all.ts)', { timeout: 240_000 }, () => {
   })
 
   it('refuses a second start on its data folder or on a taken APP_PORT, in one line, touching nothing', async () => {
+    const free = await new Promise<number>((resolvePort) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo
+        probe.close(() => resolvePort(port))
+      })
+    })
     const refusals = [
+      {
+        env: {
+          WXGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'wxgate-start-all-3-')),
+          APP_PORT: String(free),
+          GATEWAY_PORT: String(free),
+        },
+        says: new RegExp(`GATEWAY_PORT and APP_PORT are both ${free}`),
+      },
       { env: {}, says: /another npm start \(pid \d+\) uses .*WXGATE_DATA_DIR/ },
       {
         env: {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { after, describe, it } from 'node:test'
 import { DataDirInUseError, LOCK_FILE, lockDataDir } from './data-lock.js'
 
@@ -52,5 +54,42 @@ describe('lockDataDir', () => {
     releaseOld()
     assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.ppid))
     assert.throws(() => lockDataDir(dir), DataDirInUseError)
+  })
+
+  /** Starts `count` processes that all try to take `dir` at one instant; how many got it. */
+  async function race(dir: string, count: number): Promise<number> {
+    const module = fileURLToPath(new URL('./data-lock.ts', import.meta.url))
+    const at = Date.now() + 2500
+    const script = `
+      import { lockDataDir } from ${JSON.stringify(module)}
+      while (Date.now() < ${at}) {}
+      let won = false
+      try { lockDataDir(${JSON.stringify(dir)}); won = true } catch {}
+      console.log(won ? 'won' : 'lost')
+      // Held a while, as a running npm start holds it, so a late racer meets a live holder.
+      setTimeout(() => {}, 800)
+    `
+    const runs = Array.from({ length: count }, () =>
+      promisify(execFile)(process.execPath, [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+      ]),
+    )
+    const outputs = await Promise.all(runs)
+    return outputs.filter(({ stdout }) => stdout.trim() === 'won').length
+  }
+
+  it('lets exactly one of several starts racing for a folder take it, fresh or left by a dead start', async () => {
+    const child = spawn(process.execPath, ['-e', ''])
+    const deadPid = child.pid ?? 0
+    await new Promise((resolve) => child.once('exit', resolve))
+    for (const stale of [false, true, false, true]) {
+      const dir = freshDir()
+      if (stale) writeFileSync(join(dir, LOCK_FILE), `${deadPid}\n`)
+      assert.equal(await race(dir, 6), 1, stale ? 'a stale lock' : 'a fresh folder')
+    }
   })
 })

@@ -1,9 +1,15 @@
 // One `npm start` per data folder: two would share one SQLite file and, worse, one gateway spool, which only
 // one gateway may deliver from (docs/reliability.md). A pid file says who holds the folder.
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const LOCK_FILE = 'npm-start.pid'
+/** Only one start at a time may clear a dead holder's lock; this file says who is doing it. */
+const TAKEOVER_FILE = 'npm-start.pid.takeover'
+/** A takeover takes milliseconds; a marker this old was left by a start that died in the middle of one. */
+const TAKEOVER_STALE_MS = 10_000
+const TAKEOVER_WAIT_MS = 20
+const ATTEMPTS = 250
 
 export class DataDirInUseError extends Error {
   constructor(
@@ -25,42 +31,87 @@ function isAlive(pid: number): boolean {
   }
 }
 
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT'
+
+/** The pid a lock file names; undefined when the file is gone, NaN when it names none. */
+function holderOf(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim()
+    return /^\d+$/.test(text) ? Number(text) : Number.NaN
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
+}
+
+function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch (error) {
+    if (!isMissing(error)) throw error
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
 /**
- * Takes `dataDir` for this process, or throws DataDirInUseError while a live process holds it. A lock left by
- * a process that died without cleaning up (SIGKILL, a crash) is taken over. Returns the release function.
+ * Takes `dataDir` for this process, or throws DataDirInUseError while a live process holds it. The lock file
+ * appears whole (a hard link to a file already holding the pid), so another start never reads it half written.
+ * A lock whose process is gone (SIGKILL, a crash) is cleared, by one start at a time, and taken. Returns the
+ * release function.
  */
 export function lockDataDir(dataDir: string, pid: number = process.pid): () => void {
   const file = join(dataDir, LOCK_FILE)
-  for (;;) {
-    try {
-      // 'wx': created only if absent, so two starts racing for the folder cannot both win.
-      writeFileSync(file, `${pid}\n`, { flag: 'wx' })
-      break
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  const mine = `${file}.${pid}`
+  const takeover = join(dataDir, TAKEOVER_FILE)
+  writeFileSync(mine, `${pid}\n`)
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      try {
+        linkSync(mine, file)
+        return () => {
+          // Only our own lock: a start that found us gone may hold the folder by now.
+          if (holderOf(file) === pid) unlinkIfPresent(file)
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      }
+      const holder = holderOf(file)
+      if (holder === undefined) continue
+      if (holder !== pid && Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) {
+        throw new DataDirInUseError(dataDir, holder)
+      }
+      // The holder is gone. Clearing its lock is a read, then an unlink: two starts doing it at once could each
+      // remove the lock the other had just taken. Hence the takeover marker, made by one of them only.
+      try {
+        writeFileSync(takeover, `${pid}\n`, { flag: 'wx' })
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+        try {
+          if (Date.now() - statSync(takeover).mtimeMs > TAKEOVER_STALE_MS) unlinkIfPresent(takeover)
+        } catch (statError) {
+          if (!isMissing(statError)) throw statError
+        }
+        sleepSync(TAKEOVER_WAIT_MS)
+        continue
+      }
+      try {
+        // Read again under the marker: only the dead holder's lock is removed, never a fresh one.
+        const still = holderOf(file)
+        if (
+          still !== undefined &&
+          !(still !== pid && Number.isSafeInteger(still) && isAlive(still))
+        ) {
+          unlinkIfPresent(file)
+        }
+      } finally {
+        unlinkIfPresent(takeover)
+      }
     }
-    let holder = Number.NaN
-    try {
-      holder = Number(readFileSync(file, 'utf8').trim())
-    } catch (error) {
-      // Released between our attempt and this read: try again.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw error
-    }
-    if (Number.isSafeInteger(holder) && holder > 0 && holder !== pid && isAlive(holder)) {
-      throw new DataDirInUseError(dataDir, holder)
-    }
-    try {
-      unlinkSync(file)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    }
-  }
-  return () => {
-    try {
-      if (readFileSync(file, 'utf8').trim() === String(pid)) unlinkSync(file)
-    } catch {
-      // Already gone: nothing to release.
-    }
+    throw new Error(`could not take ${file} (tried ${ATTEMPTS} times)`)
+  } finally {
+    unlinkIfPresent(mine)
   }
 }

@@ -42,5 +42,5 @@ const stop = (): void => {
     },
   )
 }
-process.once('SIGTERM', stop)
-process.once('SIGINT', stop)
+// As the services stop (service-kit's STOP_SIGNALS): a closed terminal hangs up the whole group.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, stop)

@@ -72,6 +72,18 @@ describe('runServer', () => {
     assert.equal(code, 0)
   })
 
+  it('drains on SIGHUP too: a closed terminal hangs up the whole process group', async () => {
+    const { child, address, nextLine } = await startChild()
+    const exited = once(child, 'exit')
+    const inFlight = get(`${address}/slow?ms=400`)
+    assert.equal(await nextLine(), 'received')
+    child.kill('SIGHUP')
+    const answer = await inFlight
+    assert.equal(answer.status, 200)
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null]
+    assert.deepEqual([code, signal], [0, null])
+  })
+
   it('drains a request on a keep-alive connection (fetch, nginx upstreams) and exits 0 at once', async () => {
     const { child, address, nextLine } = await startChild()
     const exited = once(child, 'exit')

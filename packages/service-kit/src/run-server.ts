@@ -1,6 +1,6 @@
-// runServer: listen, then on SIGTERM/SIGINT drain (app.close) and exit 0; a later signal forces exit.
+// runServer: listen, then on SIGTERM/SIGINT/SIGHUP drain (app.close) and exit 0; a later signal forces exit.
 import type { FastifyInstance } from 'fastify'
-import { releaseStartupStopHandler } from './startup-signals.js'
+import { releaseStartupStopHandler, STOP_SIGNALS } from './startup-signals.js'
 
 export interface RunServerOptions {
   host: string
@@ -15,7 +15,7 @@ const REPEAT_WINDOW_MS = 1000
 
 /** Resolves with the listening address. Only a `server.ts` calls this. */
 export async function runServer(app: FastifyInstance, options: RunServerOptions): Promise<string> {
-  const { host, port, closeTimeoutMs = 10_000, signals = ['SIGTERM', 'SIGINT'] } = options
+  const { host, port, closeTimeoutMs = 10_000, signals = STOP_SIGNALS } = options
   const address = await app.listen({ host, port })
   let closingSince: number | undefined
 
