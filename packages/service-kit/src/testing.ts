@@ -1,5 +1,6 @@
 // Test support shared by the services' tests (`@wxgate/service-kit/testing`; never imported by a service).
 import { createServer } from 'node:net'
+import type { Socket } from 'node:net'
 
 /** A loopback port nothing listens on: a dependency (Redis, MySQL) that is "down" without touching the real one. */
 export async function closedPort(): Promise<number> {
@@ -15,7 +16,7 @@ export async function closedPort(): Promise<number> {
  * network that drops replies) rather than refusing. `close()` drops the held sockets.
  */
 export async function stalledPort(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<import('node:net').Socket>()
+  const sockets = new Set<Socket>()
   const server = createServer((socket) => {
     sockets.add(socket)
     socket.on('error', () => undefined)
