@@ -35,6 +35,8 @@ export interface CorpusCase {
   statuses: readonly number[]
   /** For pay notifications answered 200: the answer must be FAIL. */
   payFail?: boolean
+  /** For pay notifications answered 200: the answer must be SUCCESS (taken, though nothing is paid). */
+  payAcknowledged?: boolean
   send(): Promise<HttpAnswer | number>
 }
 
@@ -183,6 +185,7 @@ export function buildHostileCorpus(ctx: CorpusContext): CorpusCase[] {
   add({
     name: 'pay notification: result_code FAIL, correctly signed',
     statuses: [200],
+    payAcknowledged: true,
     send: notify(
       payNotificationXml(secrets, victimPending, {
         overrides: { result_code: 'FAIL', err_code: 'NOTENOUGH' },
@@ -521,14 +524,16 @@ export function judgeCorpusAnswer(c: CorpusCase, answer: HttpAnswer | number): s
     const text = typeof answer === 'number' ? '' : `: ${answer.text.slice(0, 200)}`
     return `answered ${status} (expected ${c.statuses.join('/')})${text}`
   }
-  if (c.payFail === true && status === 200 && typeof answer !== 'number') {
+  const judged = c.payFail === true || c.payAcknowledged === true
+  if (judged && status === 200 && typeof answer !== 'number') {
     let ok: boolean
     try {
       ok = parsePayNotifyAnswer(answer.text).ok
     } catch {
       return `answered 200 with a body that is not a notify answer: ${answer.text.slice(0, 200)}`
     }
-    if (ok) return 'answered SUCCESS to a forged notification'
+    if (ok && c.payFail === true) return 'answered SUCCESS to a forged notification'
+    if (!ok && c.payAcknowledged === true) return 'answered FAIL, so WeChat would resend it for 24 h'
   }
   return undefined
 }

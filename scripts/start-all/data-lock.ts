@@ -72,8 +72,13 @@ export function lockDataDir(dataDir: string, pid: number = process.pid): () => v
       try {
         linkSync(mine, file)
         return () => {
-          // Only our own lock: a start that found us gone may hold the folder by now.
-          if (holderOf(file) === pid) unlinkIfPresent(file)
+          // Only our own lock: a start that found us gone may hold the folder by now. Run at exit, so a
+          // failure is said, not thrown (the next start clears a lock whose process is gone anyway).
+          try {
+            if (holderOf(file) === pid) unlinkIfPresent(file)
+          } catch (error) {
+            process.stderr.write(`wxgate: could not remove ${file}: ${String(error)}\n`)
+          }
         }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error

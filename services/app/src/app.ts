@@ -102,6 +102,8 @@ export async function buildApp({
       // Every use has an answer without Redis (rate limits let requests through, a signed internal call
       // gets a retryable 503), so a Redis that is away or stalls costs a request half a second, not its
       // life: without a command timeout a Redis that accepts and never answers held requests for minutes.
+      // The gateway's client is stricter (250 ms, no offline queue: a push must be answered within WeChat's
+      // 5 s); app keeps the queue so that commands sent while it connects at start wait for the connection.
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: true,

@@ -126,8 +126,13 @@ export async function buildApp(options: {
     dir: spoolDir,
     isPayload: isEventJob,
     now,
-    onProblem: ({ file, error }) =>
-      app.log.error({ err: error, file }, 'unreadable spool entry set aside'),
+    onProblem: ({ file, error, kind }) =>
+      app.log.error(
+        { err: error, file },
+        kind === 'set-aside'
+          ? 'unreadable spool entry set aside'
+          : 'unfinished spool file left behind (removed at the next start)',
+      ),
   }).catch((error: unknown) => {
     // Named, so the one line a failed start prints says which setting to fix.
     throw new Error(`cannot use GATEWAY_SPOOL_DIR ${spoolDir}`, { cause: error })

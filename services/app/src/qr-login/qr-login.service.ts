@@ -45,7 +45,7 @@ export interface ScanReport {
 export interface QrLoginServiceDeps {
   db: Kysely<Database>
   wechatApi: Pick<WeChatApiClient, 'createQrCode'>
-  users: Pick<UsersService, 'createOrUpdate' | 'findByOpenId' | 'findById'>
+  users: Pick<UsersService, 'createOrUpdate' | 'findByOpenId'>
   sessions: Pick<SessionIssuer, 'issue'>
   mpBaseUrl: string
   /** QR_LOGIN_EXPIRE_S: lifetime of the code, and how long after a scan the login may be picked up. */

@@ -16,6 +16,8 @@ export interface SpoolEntry<T> {
 export interface SpoolProblem {
   file: string
   error: unknown
+  /** `set-aside`: unreadable at open, renamed `.bad`; `left-behind`: a failed append's file could not be removed. */
+  kind: 'set-aside' | 'left-behind'
 }
 
 export interface Spool<T> {
@@ -35,7 +37,7 @@ export interface OpenSpoolOptions<T> {
   /** Checks a payload read back from disk; a file that fails is set aside as `<id>.bad`. */
   isPayload: (value: unknown) => value is T
   now?: () => number
-  /** Told about files that could not be read back (they are renamed, never deleted). */
+  /** Told about files that could not be read back (renamed, never deleted) or cleaned up after a failed append. */
   onProblem?: (problem: SpoolProblem) => void
 }
 
@@ -109,7 +111,7 @@ export async function openSpool<T>(options: OpenSpoolOptions<T>): Promise<Spool<
       // Only an entry that was read back sets where counting resumes: a stray file set aside does not.
       if (seq > lastSeq) lastSeq = seq
     } catch (error) {
-      onProblem?.({ file: name, error })
+      onProblem?.({ file: name, error, kind: 'set-aside' })
       await rename(join(dir, name), join(dir, `${id}.bad`))
     }
   }
@@ -153,7 +155,12 @@ export async function openSpool<T>(options: OpenSpoolOptions<T>): Promise<Spool<
       } catch (error) {
         // A full or failing disk: the push is answered as not kept, and its half-written file goes now rather
         // than at the next start (each one holds an inode meanwhile).
-        await unlink(temp).catch(() => undefined)
+        await unlink(temp).catch((cleanupError: unknown) => {
+          // Never written (ENOENT) is fine; anything else is said, and the next open removes the file.
+          if ((cleanupError as NodeJS.ErrnoException).code !== 'ENOENT') {
+            onProblem?.({ file: `${TEMP_PREFIX}${id}`, error: cleanupError, kind: 'left-behind' })
+          }
+        })
         throw error
       }
       // The rename is only durable once the directory itself is synced.
