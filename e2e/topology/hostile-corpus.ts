@@ -533,7 +533,8 @@ export function judgeCorpusAnswer(c: CorpusCase, answer: HttpAnswer | number): s
       return `answered 200 with a body that is not a notify answer: ${answer.text.slice(0, 200)}`
     }
     if (ok && c.payFail === true) return 'answered SUCCESS to a forged notification'
-    if (!ok && c.payAcknowledged === true) return 'answered FAIL, so WeChat would resend it for 24 h'
+    if (!ok && c.payAcknowledged === true)
+      return 'answered FAIL, so WeChat would resend it for 24 h'
   }
   return undefined
 }
