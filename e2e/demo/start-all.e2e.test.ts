@@ -25,6 +25,15 @@ async function get(url: string, init: RequestInit = {}): Promise<Answer> {
   }
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function readSecrets(dataDir: string): Record<string, string> {
   return JSON.parse(readFileSync(join(dataDir, 'local-secrets.json'), 'utf8')) as Record<
     string,
@@ -203,5 +212,20 @@ describe('npm start (scripts/start-all.ts)', { timeout: 240_000 }, () => {
     for (const pid of [system.pids.gateway, system.pids.simulator]) {
       assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
     }
+  })
+
+  it('takes its services down with it when killed beyond any handler (SIGKILL), freeing the folder', async () => {
+    system = await runStartAll({ dataDir })
+    const pids = Object.values(system.pids)
+    system.child.kill('SIGKILL')
+    await system.exited
+    const deadline = Date.now() + 20_000
+    while (pids.some(isRunning) && Date.now() < deadline) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200))
+    }
+    assert.deepEqual(pids.filter(isRunning), [], 'no service outlives npm start')
+    // Its lock names a dead process now: the next start takes the folder.
+    system = await runStartAll({ dataDir })
+    assert.deepEqual(await system.stop('SIGTERM'), { code: 0, signal: null })
   })
 })

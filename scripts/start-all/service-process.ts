@@ -7,6 +7,8 @@ import { npmScriptNodeArgs } from '../npm-script-command.js'
 import type { ServiceScript } from '../npm-script-command.js'
 import { createLogFormatter } from './log-lines.js'
 
+const STOP_WITH_PARENT = new URL('./stop-with-parent.mjs', import.meta.url).href
+
 export interface ServiceSpec {
   name: string
   /** The package.json script that starts it; its `node …` arguments are used, without npm in between. */
@@ -45,9 +47,11 @@ export function startService(
   index: number,
   options: StartOptions,
 ): ServiceProcess {
-  const child = spawn(process.execPath, npmScriptNodeArgs(spec.script), {
+  // Each service stops by itself once npm start is gone, even killed beyond any handler (stop-with-parent.mjs).
+  const args = ['--import', STOP_WITH_PARENT, ...npmScriptNodeArgs(spec.script)]
+  const child = spawn(process.execPath, args, {
     cwd: options.cwd,
-    env: spec.env,
+    env: { ...spec.env, WXGATE_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const label = spec.name.padEnd(options.prefixWidth)
