@@ -282,7 +282,8 @@ const onSignal = (signal: NodeJS.Signals): void => {
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 // A closed terminal or a supervisor's hang-up: without a handler node dies at once and leaves the three
-// services running. (Nothing can act on a SIGKILL of this process.)
+// services running. (A SIGKILL of this process reaches no handler: each service's own watch of its parent,
+// start-all/stop-with-parent.mjs, stops it then.)
 process.on('SIGHUP', onSignal)
 // Whatever happens to this process, its children do not outlive it.
 process.on('exit', () => {
