@@ -57,32 +57,23 @@ function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe('runServer', () => {
-  it('drains an in-flight request on SIGTERM and exits 0', async () => {
-    const { child, address, nextLine } = await startChild()
-    assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/)
-    const exited = once(child, 'exit')
-    const inFlight = get(`${address}/slow?ms=400`)
-    // Signalled only once the handler runs, however slowly a loaded machine got the request there.
-    assert.equal(await nextLine(), 'received')
-    child.kill('SIGTERM')
-    const answer = await inFlight
-    assert.equal(answer.status, 200)
-    assert.deepEqual(JSON.parse(answer.body), { done: true })
-    const [code] = (await exited) as [number | null]
-    assert.equal(code, 0)
-  })
-
-  it('drains on SIGHUP too: a closed terminal hangs up the whole process group', async () => {
-    const { child, address, nextLine } = await startChild()
-    const exited = once(child, 'exit')
-    const inFlight = get(`${address}/slow?ms=400`)
-    assert.equal(await nextLine(), 'received')
-    child.kill('SIGHUP')
-    const answer = await inFlight
-    assert.equal(answer.status, 200)
-    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null]
-    assert.deepEqual([code, signal], [0, null])
-  })
+  // SIGTERM from process managers; SIGHUP from a closed terminal, which hangs up the whole process group.
+  for (const stopSignal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`drains an in-flight request on ${stopSignal} and exits 0`, async () => {
+      const { child, address, nextLine } = await startChild()
+      assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/)
+      const exited = once(child, 'exit')
+      const inFlight = get(`${address}/slow?ms=400`)
+      // Signalled only once the handler runs, however slowly a loaded machine got the request there.
+      assert.equal(await nextLine(), 'received')
+      child.kill(stopSignal)
+      const answer = await inFlight
+      assert.equal(answer.status, 200)
+      assert.deepEqual(JSON.parse(answer.body), { done: true })
+      const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null]
+      assert.deepEqual([code, signal], [0, null])
+    })
+  }
 
   it('drains a request on a keep-alive connection (fetch, nginx upstreams) and exits 0 at once', async () => {
     const { child, address, nextLine } = await startChild()

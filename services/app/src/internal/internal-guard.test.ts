@@ -7,6 +7,24 @@ import { createTestApp, type TestApp } from '../testing/test-app.js'
 
 const PATH = '/api/v1/internal/user/create-or-update'
 
+/** JSON headers for a call to PATH signed with `secret` (its timestamp and nonce overridable). */
+function signedHeaders(
+  secret: string,
+  payload: string,
+  overrides: { timestamp?: number; nonce?: string } = {},
+) {
+  return {
+    'content-type': 'application/json',
+    ...signInternalRequest({
+      secret,
+      method: 'POST',
+      pathAndQuery: PATH,
+      body: payload,
+      ...overrides,
+    }),
+  }
+}
+
 for (const dialect of testDialects()) {
   describe(`internal API guard (${dialect})`, () => {
     let t: TestApp
@@ -17,22 +35,6 @@ for (const dialect of testDialects()) {
     after(async () => {
       await t.close()
     })
-
-    function signedHeaders(
-      payload: string,
-      overrides: { timestamp?: number; nonce?: string } = {},
-    ) {
-      return {
-        'content-type': 'application/json',
-        ...signInternalRequest({
-          secret: t.config.internal.secret,
-          method: 'POST',
-          pathAndQuery: PATH,
-          body: payload,
-          ...overrides,
-        }),
-      }
-    }
 
     it('accepts a signed call from an allowed address', async () => {
       const res = await t.internal('POST', PATH, { openid: 'o_guard_ok', subscribed: true })
@@ -99,7 +101,9 @@ for (const dialect of testDialects()) {
         method: 'POST',
         url: PATH,
         payload,
-        headers: signedHeaders(payload, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+        headers: signedHeaders(t.config.internal.secret, payload, {
+          timestamp: Math.floor(Date.now() / 1000) - 301,
+        }),
       })
       assert.equal(stale.statusCode, 401)
 
@@ -107,7 +111,7 @@ for (const dialect of testDialects()) {
         method: 'POST',
         url: PATH,
         payload: JSON.stringify({ openid: 'o_guard_evil' }),
-        headers: signedHeaders(payload),
+        headers: signedHeaders(t.config.internal.secret, payload),
       })
       assert.equal(tampered.statusCode, 401)
 
@@ -128,7 +132,7 @@ for (const dialect of testDialects()) {
 
     it('rejects a replayed nonce', async () => {
       const payload = JSON.stringify({ openid: 'o_guard_replay' })
-      const headers = signedHeaders(payload)
+      const headers = signedHeaders(t.config.internal.secret, payload)
       const first = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
       assert.equal(first.statusCode, 200)
       const replay = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
@@ -163,7 +167,10 @@ for (const dialect of testDialects()) {
         undefined,
       ]) {
         const payload = JSON.stringify({ openid: `o_typed_${String(type?.length ?? 0)}` })
-        const { 'content-type': _json, ...signature } = signedHeaders(payload)
+        const { 'content-type': _json, ...signature } = signedHeaders(
+          t.config.internal.secret,
+          payload,
+        )
         const headers = type === undefined ? signature : { ...signature, 'content-type': type }
         const res = await t.app.inject({ method: 'POST', url: PATH, payload, headers })
         assert.equal(res.statusCode, 200, `${String(type)}: ${res.body}`)
@@ -173,14 +180,20 @@ for (const dialect of testDialects()) {
         method: 'POST',
         url: PATH,
         payload: 'openid=o_other',
-        headers: { ...signedHeaders(payload), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          ...signedHeaders(t.config.internal.secret, payload),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
       })
       assert.equal(forged.statusCode, 401)
       const form = await t.app.inject({
         method: 'POST',
         url: PATH,
         payload,
-        headers: { ...signedHeaders(payload), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          ...signedHeaders(t.config.internal.secret, payload),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
       })
       assert.equal(form.statusCode, 400, 'signed, but not JSON')
     })
@@ -191,7 +204,7 @@ for (const dialect of testDialects()) {
         method: 'POST',
         url: PATH,
         payload,
-        headers: signedHeaders(payload),
+        headers: signedHeaders(t.config.internal.secret, payload),
       })
       assert.equal(res.statusCode, 400, res.body)
       assert.equal(res.json<{ code: string }>().code, 'BODY_INVALID')
@@ -219,16 +232,9 @@ describe('internal API guard: the nonce outlives the timestamp window', () => {
 
   it('refuses the replay of a call stamped 300 s ahead in the last second it is accepted', async () => {
     const payload = JSON.stringify({ openid: 'o_guard_edge' })
-    const headers = {
-      'content-type': 'application/json',
-      ...signInternalRequest({
-        secret: t.config.internal.secret,
-        method: 'POST',
-        pathAndQuery: PATH,
-        body: payload,
-        timestamp: start / 1000 + 300,
-      }),
-    }
+    const headers = signedHeaders(t.config.internal.secret, payload, {
+      timestamp: start / 1000 + 300,
+    })
     const call = () => t.app.inject({ method: 'POST', url: PATH, payload, headers })
     assert.equal((await call()).statusCode, 200)
     // 600.999 s later the timestamp is 300 s behind: still inside the window, so only the nonce refuses it.

@@ -9,6 +9,32 @@ import { TEST_ENV } from '../testing/test-config.js'
 import { createTestApp, type TestApp } from '../testing/test-app.js'
 
 // The app against the WeChat simulator, with a stand-in for the gateway's notify URL.
+/** A logged-in user's new order, and the unifiedorder answer for it. */
+async function orderAndPrepay(
+  t: TestApp,
+  openId: string,
+  {
+    productId = 'credits_100',
+    tradeType = 'NATIVE',
+  }: { productId?: string; tradeType?: string } = {},
+) {
+  const me = await t.login(openId)
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/payment/create-order',
+    headers: me.headers,
+    payload: { product_id: productId },
+  })
+  const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
+  const prepay = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/payment/unifiedorder',
+    headers: me.headers,
+    payload: { out_trade_no: outTradeNo, trade_type: tradeType },
+  })
+  return { ...me, outTradeNo, prepay }
+}
+
 for (const dialect of testDialects()) {
   describe(`payment flow against the WeChat simulator (${dialect})`, () => {
     let sim: Simulator
@@ -73,27 +99,8 @@ for (const dialect of testDialects()) {
       await new Promise((resolve) => notifyServer.close(resolve))
     })
 
-    /** A logged-in user's new order, and the unifiedorder answer for it. */
-    async function orderAndPrepay(openId: string, productId = 'credits_100') {
-      const me = await t.login(openId)
-      const created = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/payment/create-order',
-        headers: me.headers,
-        payload: { product_id: productId },
-      })
-      const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
-      const prepay = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/payment/unifiedorder',
-        headers: me.headers,
-        payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
-      })
-      return { ...me, outTradeNo, prepay }
-    }
-
     async function prepaidOrder(openId: string, productId = 'credits_100') {
-      const { prepay, ...order } = await orderAndPrepay(openId, productId)
+      const { prepay, ...order } = await orderAndPrepay(t, openId, { productId })
       assert.equal(prepay.statusCode, 200, prepay.body)
       return order
     }
@@ -163,7 +170,7 @@ for (const dialect of testDialects()) {
     it('answers 409 when WeChat says ORDERPAID, also when asking WeChat about it then fails', async () => {
       sim.platform.failNext('/pay/unifiedorder', 'ORDERPAID')
       sim.platform.failNext('/pay/orderquery', 'SYSTEMERROR')
-      const { headers, outTradeNo, prepay: res } = await orderAndPrepay('o_flow_orderpaid')
+      const { headers, outTradeNo, prepay: res } = await orderAndPrepay(t, 'o_flow_orderpaid')
       assert.equal(res.statusCode, 409, res.body)
       assert.equal(res.json<{ code: string }>().code, 'ORDER_ALREADY_PAID')
       assert.equal(await status(headers, outTradeNo), 'pending', 'nothing recorded without WeChat')
@@ -173,20 +180,7 @@ for (const dialect of testDialects()) {
       for (const tradeType of ['JSAPI', 'MWEB'] as const) {
         // A JSAPI payer must be a user of this Official Account (WeChat checks appid + openid).
         sim.platform.addUser({ openId: `o_flow_${tradeType}`, subscribed: true })
-        const me = await t.login(`o_flow_${tradeType}`)
-        const created = await t.app.inject({
-          method: 'POST',
-          url: '/api/v1/payment/create-order',
-          headers: me.headers,
-          payload: { product_id: 'credits_100' },
-        })
-        const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
-        const prepay = await t.app.inject({
-          method: 'POST',
-          url: '/api/v1/payment/unifiedorder',
-          headers: me.headers,
-          payload: { out_trade_no: outTradeNo, trade_type: tradeType },
-        })
+        const { outTradeNo, prepay } = await orderAndPrepay(t, `o_flow_${tradeType}`, { tradeType })
         assert.equal(prepay.statusCode, 200, prepay.body)
         const body = prepay.json<{ prepay_id: string; mweb_url?: string; pay_params?: object }>()
         assert.equal(sim.platform.order(outTradeNo)?.prepayId, body.prepay_id)
@@ -252,23 +246,10 @@ describe('unifiedorder against WeChat Pay answers that must not be used', () => 
   for (const [name, xml] of Object.entries(cases)) {
     it(`answers 502 WECHAT_BAD_ANSWER for an answer ${name}, and keeps the order unprepared`, async () => {
       answer = xml
-      const me = await t.login(`o_bad_answer_${name.length}`)
-      const created = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/payment/create-order',
-        headers: me.headers,
-        payload: { product_id: 'credits_100' },
-      })
-      const outTradeNo = created.json<{ out_trade_no: string }>().out_trade_no
-      const prepay = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/payment/unifiedorder',
-        headers: me.headers,
-        payload: { out_trade_no: outTradeNo, trade_type: 'NATIVE' },
-      })
+      const { userId, outTradeNo, prepay } = await orderAndPrepay(t, `o_bad_answer_${name.length}`)
       assert.equal(prepay.statusCode, 502, prepay.body)
       assert.equal(prepay.json<{ code: string }>().code, 'WECHAT_BAD_ANSWER')
-      const row = await t.app.ctx.orders.findOwned(me.userId, outTradeNo)
+      const row = await t.app.ctx.orders.findOwned(userId, outTradeNo)
       assert.equal(row.prepay_id, null, 'the forged prepay id was not kept')
     })
   }
