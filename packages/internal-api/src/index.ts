@@ -29,6 +29,7 @@ export {
 } from './ip-allowlist.js'
 export type { IpAllowlist, Cidr } from './ip-allowlist.js'
 export * from './internal-schemas.js'
+export { LOGIN_SCENE_PREFIX } from './login-scene.js'
 export { createInternalClient } from './internal-client.js'
 export type {
   InternalClient,

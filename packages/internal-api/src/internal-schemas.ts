@@ -26,12 +26,6 @@ export const CreateOrUpdateUserBody = Type.Object(
 )
 export type CreateOrUpdateUserBody = Static<typeof CreateOrUpdateUserBody>
 
-/**
- * How app's login scenes begin (the rest is ≥ 128 random bits). app answers `binding/update` for these
- * only; the gateway reads the prefix just to pick a follow's reply when app could not answer in time.
- */
-export const LOGIN_SCENE_PREFIX = 'login_'
-
 /** The QR events that bind a scene to a user. */
 export const BindingEvent = Type.Union([Type.Literal('subscribe'), Type.Literal('SCAN')])
 export type BindingEvent = Static<typeof BindingEvent>
