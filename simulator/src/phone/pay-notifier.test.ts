@@ -338,5 +338,22 @@ describe('paying the way the user meets the order', () => {
     const expired = await fetch(late.mwebUrl ?? '', { method: 'POST', body: '' })
     assert.equal(expired.status, 409)
     assert.equal(sim.platform.order('link-mweb-late')?.tradeState, 'NOTPAY')
+
+    // Asked again with the same terms, WeChat keeps the prepay_id (2 hours) and gives a fresh 5-minute link.
+    const again = await client().unifiedOrder({
+      ...base,
+      outTradeNo: 'link-mweb-late',
+      tradeType: 'MWEB',
+      sceneInfo: {
+        h5_info: { type: 'Wap', wap_url: 'https://shop.example.com', wap_name: 'shop' },
+      },
+    })
+    assert.equal(again.prepayId, late.prepayId)
+    assert.notEqual(again.mwebUrl, late.mwebUrl)
+    sim.advanceClock(4 * 60_000)
+    const back = `${again.mwebUrl ?? ''}&redirect_url=${encodeURIComponent('https://shop.example.com/done')}`
+    const paid = await fetch(back, { method: 'POST', body: '', redirect: 'manual' })
+    assert.equal(paid.status, 302)
+    assert.equal(sim.platform.order('link-mweb-late')?.tradeState, 'SUCCESS')
   })
 })

@@ -43,6 +43,8 @@ export interface SimOrder {
   prepayExpiresAt: number
   codeUrl: string | undefined
   mwebUrl: string | undefined
+  /** An H5 link dies 5 minutes after it was given; each unifiedorder call gives a fresh one. */
+  mwebUrlExpiresAt: number | undefined
   tradeState: TradeState
   transactionId: string | undefined
   timeEnd: string | undefined
@@ -106,6 +108,12 @@ type Fields = Record<string, string>
 export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore & OrderInternals {
   const orders = new Map<string, SimOrder>()
 
+  const newMwebUrl = (prepayId: string, now: number) => ({
+    // The cashier page is served by the simulator itself (phone/cashier-page.ts) once it listens.
+    mwebUrl: `${ctx.baseUrl() || 'https://wx.tenpay.com'}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${ctx.randomDigits(10)}`,
+    mwebUrlExpiresAt: now + MWEB_URL_TTL_MS,
+  })
+
   const newPrepay = (order: Pick<SimOrder, 'tradeType'>, now: number) => {
     const prepayId = `wx${dateToBeijingTime(new Date(now))}${ctx.randomHex(11)}`.slice(0, 36)
     return {
@@ -115,11 +123,9 @@ export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore 
         order.tradeType === 'NATIVE'
           ? `weixin://wxpay/bizpayurl?pr=${ctx.randomToken(6).slice(0, 7)}`
           : undefined,
-      mwebUrl:
-        order.tradeType === 'MWEB'
-          ? // The cashier page is served by the simulator itself (phone/cashier-page.ts) once it listens.
-            `${ctx.baseUrl() || 'https://wx.tenpay.com'}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${ctx.randomDigits(10)}`
-          : undefined,
+      ...(order.tradeType === 'MWEB'
+        ? newMwebUrl(prepayId, now)
+        : { mwebUrl: undefined, mwebUrlExpiresAt: undefined }),
     }
   }
 
@@ -142,9 +148,12 @@ export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore 
       if (order.timeExpireAt !== undefined && now >= order.timeExpireAt) {
         throw new SimulatorError('ORDER_NOT_PAYABLE', 'the order has expired (time_expire)')
       }
-      const linkTtl = order.tradeType === 'MWEB' ? MWEB_URL_TTL_MS : PREPAY_TTL_MS
-      if (now >= order.prepayExpiresAt - PREPAY_TTL_MS + linkTtl) {
+      if (now >= order.prepayExpiresAt) {
         throw new SimulatorError('ORDER_NOT_PAYABLE', 'the prepay_id has expired')
+      }
+      // The cashier finds the order by prepay_id, so the newest link given decides (a simplification).
+      if (order.mwebUrlExpiresAt !== undefined && now >= order.mwebUrlExpiresAt) {
+        throw new SimulatorError('ORDER_NOT_PAYABLE', 'the mweb_url has expired')
       }
       let payer: string
       if (order.tradeType === 'JSAPI') {
@@ -277,6 +286,8 @@ export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore 
       order = existing
       order.unifiedOrderCalls++
       if (now >= order.prepayExpiresAt) Object.assign(order, newPrepay(order, now))
+      // The same prepay_id for 2 hours, but a fresh 5-minute H5 link on every call.
+      else if (order.tradeType === 'MWEB') Object.assign(order, newMwebUrl(order.prepayId, now))
       order.signType = signType
     } else {
       order = {

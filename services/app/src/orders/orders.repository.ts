@@ -83,6 +83,8 @@ export function createOrdersRepository(db: Kysely<Database>) {
         prepayId: string
         codeUrl: string | null
         mwebUrl: string | null
+        /** When WeChat issued what is served (a repeat call can return an earlier prepay id). */
+        prepayAt: number
         now: number
       },
     ): Promise<boolean> {
@@ -91,7 +93,7 @@ export function createOrdersRepository(db: Kysely<Database>) {
         .set({
           trade_type: fields.tradeType,
           prepay_id: fields.prepayId,
-          prepay_at: fields.now,
+          prepay_at: fields.prepayAt,
           code_url: fields.codeUrl,
           mweb_url: fields.mwebUrl,
           updated_at: fields.now,

@@ -275,6 +275,57 @@ for (const dialect of testDialects()) {
       assert.equal(calls.length, 2)
     })
 
+    it('counts a prepay id WeChat gives again from its first issue, not from the repeat call', async () => {
+      // Like WeChat: a repeat call within 2 hours answers with the prepay id (and H5 link) given before.
+      const firstAnswers = new Map<string, Awaited<ReturnType<typeof fake.pay.unifiedOrder>>>()
+      const calls: string[] = []
+      const weChatLike = createOrdersService({
+        db: database.db,
+        now,
+        pay: {
+          ...fake.pay,
+          async unifiedOrder(input) {
+            calls.push(input.outTradeNo)
+            const answer =
+              firstAnswers.get(input.outTradeNo) ?? (await fake.pay.unifiedOrder(input))
+            firstAnswers.set(input.outTradeNo, answer)
+            return answer
+          },
+        },
+        catalog: createCatalog(BUILT_IN_CATALOG),
+        notifyUrl: 'https://example.com/notify',
+        orderExpireS: 86_400,
+      })
+      const user = await newUser('o_prepay_again')
+      const callsFor = (outTradeNo: string) => calls.filter((call) => call === outTradeNo).length
+      for (const [tradeType, windowMin] of [
+        ['JSAPI', 115],
+        ['MWEB', 4],
+      ] as const) {
+        const order = await weChatLike.createOrder({
+          userId: user.id,
+          openId: user.openid,
+          productId: 'credits_100',
+        })
+        const input = {
+          userId: user.id,
+          openId: user.openid,
+          outTradeNo: order.out_trade_no,
+          clientIp: '127.0.0.1',
+          tradeType,
+        }
+        const first = await weChatLike.unifiedOrder(input)
+        clock += (windowMin + 1) * 60_000
+        // Past the reuse window: WeChat is asked, and answers with the same id.
+        assert.equal((await weChatLike.unifiedOrder(input)).prepay_id, first.prepay_id)
+        assert.equal(callsFor(order.out_trade_no), 2, tradeType)
+        clock += 60_000
+        // Still past the window counted from the first issue, so WeChat is asked again.
+        await weChatLike.unifiedOrder(input)
+        assert.equal(callsFor(order.out_trade_no), 3, `${tradeType}: not served from the cache`)
+      }
+    })
+
     it('refuses unifiedorder for another user (404) and for paid or closed orders (409)', async () => {
       const owner = await newUser('o_owner')
       const other = await newUser('o_other')

@@ -219,12 +219,23 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       }
       throw toWeChatHttpError(error)
     }
+    // Within its 2 hours WeChat answers a repeat call with the prepay id it gave before, and that id's life
+    // runs from its first issue: restarting the reuse window here would serve it past its death. An H5
+    // link is the same case with its own 5 minutes (a repeat call normally brings a fresh one).
+    const answeredAt = now()
+    const issuedBefore = order.prepay_at
+    const sameAsBefore =
+      issuedBefore !== null &&
+      (input.tradeType === 'MWEB'
+        ? prepay.mwebUrl !== undefined && prepay.mwebUrl === order.mweb_url
+        : prepay.prepayId === order.prepay_id)
     const saved = await orders.savePrepay(order.id, {
       tradeType: input.tradeType,
       prepayId: prepay.prepayId,
       codeUrl: prepay.codeUrl ?? null,
       mwebUrl: prepay.mwebUrl ?? null,
-      now: now(),
+      prepayAt: sameAsBefore ? issuedBefore : answeredAt,
+      now: answeredAt,
     })
     const updated = await mustFind(order.out_trade_no)
     // Paid or closed while we were asking WeChat.
