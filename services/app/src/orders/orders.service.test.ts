@@ -410,6 +410,32 @@ for (const dialect of testDialects()) {
         assert.equal((await userRow(user.id)).credits, 500)
       })
 
+      it('asks about an order whose orderquery failed after the others, so it cannot hold them back', async () => {
+        const user = await newUser('o_query_fails')
+        const failing = await preparedOrder(user)
+        const lost = await preparedOrder(user)
+        clock += 301_000
+        const queue = async () =>
+          (await orders.listToReconcile(300_000, 10_000))
+            .map((row) => row.out_trade_no)
+            .filter((no) => no === failing.out_trade_no || no === lost.out_trade_no)
+        assert.deepEqual(await queue(), [failing.out_trade_no, lost.out_trade_no], 'oldest first')
+        fake.failQueryOf(failing.out_trade_no)
+        try {
+          const [row] = await database.db
+            .selectFrom('payment_orders')
+            .selectAll()
+            .where('out_trade_no', '=', failing.out_trade_no)
+            .execute()
+          assert.ok(row)
+          await assert.rejects(orders.queryAndRecord(row), { errCode: 'SYSTEMERROR' })
+        } finally {
+          fake.failQueryOf(undefined)
+        }
+        // A pass takes the first 100: a backlog of failing orders used to take every pass.
+        assert.deepEqual(await queue(), [lost.out_trade_no, failing.out_trade_no])
+      })
+
       it('closes expired orders, locally and with closeorder when WeChat knows them', async () => {
         const user = await newUser('o_expire')
         const never = await orders.createOrder({

@@ -15,6 +15,7 @@ export function createFakePay() {
   const calls: { api: string; outTradeNo: string }[] = []
   let counter = 0
   let closeError: string | undefined
+  let queryFailsFor: string | undefined
 
   const pay: PayApi = {
     unifiedOrder(input) {
@@ -35,6 +36,9 @@ export function createFakePay() {
     orderQuery({ outTradeNo }) {
       calls.push({ api: 'orderquery', outTradeNo })
       const order = orders.get(outTradeNo)
+      if (outTradeNo === queryFailsFor) {
+        return Promise.reject(new WeChatPayError({ returnCode: 'SUCCESS', errCode: 'SYSTEMERROR' }))
+      }
       if (order === undefined) {
         return Promise.reject(
           new WeChatPayError({ returnCode: 'SUCCESS', errCode: 'ORDERNOTEXIST' }),
@@ -87,6 +91,10 @@ export function createFakePay() {
     },
     failCloseWith(errCode: string | undefined) {
       closeError = errCode
+    },
+    /** orderquery of this order answers SYSTEMERROR (undefined: none does). */
+    failQueryOf(outTradeNo: string | undefined) {
+      queryFailsFor = outTradeNo
     },
   }
 }
