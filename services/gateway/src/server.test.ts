@@ -153,7 +153,7 @@ describe('the gateway as started (its runtime packages)', () => {
     'zod',
   ]
 
-  it('loads only the third-party packages it needs at start; ioredis only when configured', async () => {
+  it('loads only the third-party packages it needs at start, and ioredis only by a dynamic import', async () => {
     const bundle = await readFile(await bundleEntry('services/gateway/src/server.ts'), 'utf8')
     const packageOf = (specifier: string): string =>
       specifier

@@ -46,6 +46,16 @@ export function registerCashierRoutes(
   app.post(path, async (request, reply) => {
     const query = firstValues(request.query)
     try {
+      const order = state.orders.findByPayLink({ prepayId: query.prepay_id ?? '' })
+      // Each link lives 5 minutes from when it was given, whatever newer ones were given since.
+      const links = order?.mwebLinks
+      const pkg = query.package ?? ''
+      if (links !== undefined && !Object.hasOwn(links, pkg)) {
+        throw new SimulatorError('ORDER_NOT_FOUND', 'no order behind this mweb_url')
+      }
+      if (links !== undefined && deps.ctx.now() >= (links[pkg] ?? 0)) {
+        throw new SimulatorError('ORDER_NOT_PAYABLE', 'the mweb_url has expired')
+      }
       await phone.payByLink({ prepayId: query.prepay_id ?? '' })
     } catch (error) {
       if (!(error instanceof SimulatorError)) throw error

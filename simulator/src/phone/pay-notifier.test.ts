@@ -338,22 +338,38 @@ describe('paying the way the user meets the order', () => {
     const expired = await fetch(late.mwebUrl ?? '', { method: 'POST', body: '' })
     assert.equal(expired.status, 409)
     assert.equal(sim.platform.order('link-mweb-late')?.tradeState, 'NOTPAY')
+  })
 
-    // Asked again with the same terms, WeChat keeps the prepay_id (2 hours) and gives a fresh 5-minute link.
-    const again = await client().unifiedOrder({
+  it('keeps the prepay_id on an MWEB repeat and gives a fresh link; each link dies 5 minutes after it was given', async () => {
+    const mwebOrder = {
       ...base,
-      outTradeNo: 'link-mweb-late',
-      tradeType: 'MWEB',
+      outTradeNo: 'link-mweb-again',
+      tradeType: 'MWEB' as const,
       sceneInfo: {
-        h5_info: { type: 'Wap', wap_url: 'https://shop.example.com', wap_name: 'shop' },
+        h5_info: { type: 'Wap' as const, wap_url: 'https://shop.example.com', wap_name: 'shop' },
       },
-    })
-    assert.equal(again.prepayId, late.prepayId)
-    assert.notEqual(again.mwebUrl, late.mwebUrl)
+    }
+    const pay = (mwebUrl: string | undefined) =>
+      fetch(
+        `${mwebUrl ?? ''}&redirect_url=${encodeURIComponent('https://shop.example.com/done')}`,
+        {
+          method: 'POST',
+          body: '',
+          redirect: 'manual',
+        },
+      )
+    const first = await client().unifiedOrder(mwebOrder)
     sim.advanceClock(4 * 60_000)
-    const back = `${again.mwebUrl ?? ''}&redirect_url=${encodeURIComponent('https://shop.example.com/done')}`
-    const paid = await fetch(back, { method: 'POST', body: '', redirect: 'manual' })
+    const again = await client().unifiedOrder(mwebOrder)
+    assert.equal(again.prepayId, first.prepayId)
+    assert.notEqual(again.mwebUrl, first.mwebUrl)
+    sim.advanceClock(2 * 60_000)
+    assert.equal((await pay(first.mwebUrl)).status, 409, 'the first link died at 5 minutes')
+    const forged = (again.mwebUrl ?? '').replace(/package=\d+/, 'package=0000000000')
+    assert.equal((await pay(forged)).status, 404, 'a link WeChat never gave')
+    assert.equal(sim.platform.order('link-mweb-again')?.tradeState, 'NOTPAY')
+    const paid = await pay(again.mwebUrl)
     assert.equal(paid.status, 302)
-    assert.equal(sim.platform.order('link-mweb-late')?.tradeState, 'SUCCESS')
+    assert.equal(sim.platform.order('link-mweb-again')?.tradeState, 'SUCCESS')
   })
 })

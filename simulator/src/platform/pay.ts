@@ -43,8 +43,11 @@ export interface SimOrder {
   prepayExpiresAt: number
   codeUrl: string | undefined
   mwebUrl: string | undefined
-  /** An H5 link dies 5 minutes after it was given; each unifiedorder call gives a fresh one. */
-  mwebUrlExpiresAt: number | undefined
+  /**
+   * The H5 links given for the current prepay_id, by their `package`, and when each dies: 5 minutes after it
+   * was given. Each unifiedorder call gives a fresh one (the newest is `mwebUrl`).
+   */
+  mwebLinks: Record<string, number> | undefined
   tradeState: TradeState
   transactionId: string | undefined
   timeEnd: string | undefined
@@ -108,14 +111,18 @@ type Fields = Record<string, string>
 export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore & OrderInternals {
   const orders = new Map<string, SimOrder>()
 
-  const newMwebUrl = (prepayId: string, now: number) => ({
+  /** Gives a new H5 link for `prepayId`, recorded in `links`. */
+  const newMwebUrl = (prepayId: string, links: Record<string, number>, now: number): string => {
+    const pkg = ctx.randomDigits(10)
+    links[pkg] = now + MWEB_URL_TTL_MS
     // The cashier page is served by the simulator itself (phone/cashier-page.ts) once it listens.
-    mwebUrl: `${ctx.baseUrl() || 'https://wx.tenpay.com'}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${ctx.randomDigits(10)}`,
-    mwebUrlExpiresAt: now + MWEB_URL_TTL_MS,
-  })
+    return `${ctx.baseUrl() || 'https://wx.tenpay.com'}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${pkg}`
+  }
 
   const newPrepay = (order: Pick<SimOrder, 'tradeType'>, now: number) => {
     const prepayId = `wx${dateToBeijingTime(new Date(now))}${ctx.randomHex(11)}`.slice(0, 36)
+    const mwebLinks: Record<string, number> | undefined =
+      order.tradeType === 'MWEB' ? {} : undefined
     return {
       prepayId,
       prepayExpiresAt: now + PREPAY_TTL_MS,
@@ -123,9 +130,8 @@ export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore 
         order.tradeType === 'NATIVE'
           ? `weixin://wxpay/bizpayurl?pr=${ctx.randomToken(6).slice(0, 7)}`
           : undefined,
-      ...(order.tradeType === 'MWEB'
-        ? newMwebUrl(prepayId, now)
-        : { mwebUrl: undefined, mwebUrlExpiresAt: undefined }),
+      mwebUrl: mwebLinks === undefined ? undefined : newMwebUrl(prepayId, mwebLinks, now),
+      mwebLinks,
     }
   }
 
@@ -151,8 +157,11 @@ export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore 
       if (now >= order.prepayExpiresAt) {
         throw new SimulatorError('ORDER_NOT_PAYABLE', 'the prepay_id has expired')
       }
-      // The cashier finds the order by prepay_id, so the newest link given decides (a simplification).
-      if (order.mwebUrlExpiresAt !== undefined && now >= order.mwebUrlExpiresAt) {
+      // Paid by out_trade_no an H5 order needs a live link; the cashier page checks the very link opened.
+      if (
+        order.mwebLinks !== undefined &&
+        Object.values(order.mwebLinks).every((dies) => now >= dies)
+      ) {
         throw new SimulatorError('ORDER_NOT_PAYABLE', 'the mweb_url has expired')
       }
       let payer: string
@@ -287,7 +296,9 @@ export function createOrderStore(ctx: SimContext, users: UserStore): OrderStore 
       order.unifiedOrderCalls++
       if (now >= order.prepayExpiresAt) Object.assign(order, newPrepay(order, now))
       // The same prepay_id for 2 hours, but a fresh 5-minute H5 link on every call.
-      else if (order.tradeType === 'MWEB') Object.assign(order, newMwebUrl(order.prepayId, now))
+      else if (order.mwebLinks !== undefined) {
+        order.mwebUrl = newMwebUrl(order.prepayId, order.mwebLinks, now)
+      }
       order.signType = signType
     } else {
       order = {

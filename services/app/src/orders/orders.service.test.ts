@@ -7,7 +7,7 @@ import { createReconcileJob } from '../jobs/reconcile-orders.js'
 import { BUILT_IN_CATALOG, createCatalog } from '../products/products.catalog.js'
 import { createFakePay } from '../testing/fake-pay.js'
 import { createUsersService } from '../users/users.service.js'
-import { createOrdersService } from './orders.service.js'
+import { createOrdersService, MWEB_URL_REUSE_MS, PREPAY_REUSE_MS } from './orders.service.js'
 
 const DAY = 86_400_000
 const silentLogger = {
@@ -275,34 +275,40 @@ for (const dialect of testDialects()) {
       assert.equal(calls.length, 2)
     })
 
-    it('counts a prepay id WeChat gives again from its first issue, not from the repeat call', async () => {
-      // Like WeChat: a repeat call within 2 hours answers with the prepay id (and H5 link) given before.
+    describe('a prepay id WeChat gives again', () => {
+      // Like WeChat: within 2 hours a repeat call answers with the prepay id given before (and, for H5, a
+      // fresh link: calls are numbered into it); `renew` makes the next call a new prepay id.
       const firstAnswers = new Map<string, Awaited<ReturnType<typeof fake.pay.unifiedOrder>>>()
       const calls: string[] = []
-      const weChatLike = createOrdersService({
-        db: database.db,
-        now,
-        pay: {
-          ...fake.pay,
-          async unifiedOrder(input) {
-            calls.push(input.outTradeNo)
-            const answer =
-              firstAnswers.get(input.outTradeNo) ?? (await fake.pay.unifiedOrder(input))
-            firstAnswers.set(input.outTradeNo, answer)
-            return answer
+      const weChatLike = () =>
+        createOrdersService({
+          db: database.db,
+          now,
+          pay: {
+            ...fake.pay,
+            async unifiedOrder(input) {
+              calls.push(input.outTradeNo)
+              const answer =
+                firstAnswers.get(input.outTradeNo) ?? (await fake.pay.unifiedOrder(input))
+              firstAnswers.set(input.outTradeNo, answer)
+              return answer.mwebUrl === undefined
+                ? answer
+                : { ...answer, mwebUrl: `${answer.mwebUrl}&call=${calls.length}` }
+            },
           },
-        },
-        catalog: createCatalog(BUILT_IN_CATALOG),
-        notifyUrl: 'https://example.com/notify',
-        orderExpireS: 86_400,
-      })
-      const user = await newUser('o_prepay_again')
+          catalog: createCatalog(BUILT_IN_CATALOG),
+          notifyUrl: 'https://example.com/notify',
+          orderExpireS: 86_400,
+        })
       const callsFor = (outTradeNo: string) => calls.filter((call) => call === outTradeNo).length
-      for (const [tradeType, windowMin] of [
-        ['JSAPI', 115],
-        ['MWEB', 4],
-      ] as const) {
-        const order = await weChatLike.createOrder({
+      const minutes = (n: number) => {
+        clock += n * 60_000
+      }
+
+      async function prepare(tradeType: 'JSAPI' | 'MWEB') {
+        const service = weChatLike()
+        const user = await newUser(`o_again_${tradeType}`)
+        const order = await service.createOrder({
           userId: user.id,
           openId: user.openid,
           productId: 'credits_100',
@@ -314,16 +320,49 @@ for (const dialect of testDialects()) {
           clientIp: '127.0.0.1',
           tradeType,
         }
-        const first = await weChatLike.unifiedOrder(input)
-        clock += (windowMin + 1) * 60_000
-        // Past the reuse window: WeChat is asked, and answers with the same id.
-        assert.equal((await weChatLike.unifiedOrder(input)).prepay_id, first.prepay_id)
-        assert.equal(callsFor(order.out_trade_no), 2, tradeType)
-        clock += 60_000
-        // Still past the window counted from the first issue, so WeChat is asked again.
-        await weChatLike.unifiedOrder(input)
-        assert.equal(callsFor(order.out_trade_no), 3, `${tradeType}: not served from the cache`)
+        return {
+          call: () => service.unifiedOrder(input),
+          calls: () => callsFor(order.out_trade_no),
+          renew: () => firstAnswers.delete(order.out_trade_no),
+        }
       }
+
+      it('is reused until 115 minutes after its first issue, not after the repeat call', async () => {
+        const order = await prepare('JSAPI')
+        const first = await order.call()
+        minutes(1)
+        await order.call()
+        assert.equal(order.calls(), 1, 'reused')
+        minutes(PREPAY_REUSE_MS / 60_000)
+        assert.equal((await order.call()).prepay_id, first.prepay_id)
+        assert.equal(order.calls(), 2, 'asked again past the window')
+        minutes(1)
+        await order.call()
+        assert.equal(order.calls(), 3, 'the window still counts from the first issue')
+        order.renew()
+        minutes(5)
+        const renewed = await order.call()
+        assert.notEqual(renewed.prepay_id, first.prepay_id)
+        minutes(1)
+        assert.equal((await order.call()).prepay_id, renewed.prepay_id)
+        assert.equal(order.calls(), 4, 'a new prepay id is reused from its own issue')
+      })
+
+      it('H5: reuses the first link for 4 minutes, then asks WeChat for a fresh one each time', async () => {
+        const order = await prepare('MWEB')
+        const first = await order.call()
+        minutes(MWEB_URL_REUSE_MS / 60_000 - 1)
+        await order.call()
+        assert.equal(order.calls(), 1, 'reused')
+        minutes(2)
+        const fresh = await order.call()
+        assert.ok(fresh.trade_type === 'MWEB' && first.trade_type === 'MWEB')
+        assert.equal(fresh.prepay_id, first.prepay_id)
+        assert.notEqual(fresh.mweb_url, first.mweb_url, 'the link WeChat gave now')
+        minutes(1)
+        await order.call()
+        assert.equal(order.calls(), 3)
+      })
     })
 
     it('refuses unifiedorder for another user (404) and for paid or closed orders (409)', async () => {

@@ -19,9 +19,12 @@ import type { OrderSchema } from './orders.schemas.js'
 import type { OrderRow, OrderStatus, TradeType } from './orders.table.js'
 import { newOutTradeNo } from './out-trade-no.js'
 
-/** WeChat keeps a prepay id for 2 hours; we stop reusing one 5 minutes before that. */
+/** WeChat keeps a prepay id for 2 hours from its first issue; we stop reusing one 5 minutes before that. */
 export const PREPAY_REUSE_MS = 115 * 60_000
-/** An H5 `mweb_url` lives only 5 minutes, so MWEB asks WeChat again sooner (same terms → same prepay id). */
+/**
+ * An H5 `mweb_url` lives only 5 minutes: the one given with a new prepay id is reused for 4, and after that
+ * every MWEB call asks WeChat (same terms → same prepay id, and a link WeChat vouches for at that moment).
+ */
 export const MWEB_URL_REUSE_MS = 4 * 60_000
 const MIN_TIME_EXPIRE_MS = 6 * 60_000
 
@@ -220,21 +223,17 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       throw toWeChatHttpError(error)
     }
     // Within its 2 hours WeChat answers a repeat call with the prepay id it gave before, and that id's life
-    // runs from its first issue: restarting the reuse window here would serve it past its death. An H5
-    // link is the same case with its own 5 minutes (a repeat call normally brings a fresh one).
+    // runs from its first issue: restarting the reuse window here would serve it past its death. So
+    // `prepay_at` is when the prepay id was first given, for every trade type (an H5 link given later is
+    // not reused from here, see MWEB_URL_REUSE_MS, so it needs no time of its own).
     const answeredAt = now()
-    const issuedBefore = order.prepay_at
-    const sameAsBefore =
-      issuedBefore !== null &&
-      (input.tradeType === 'MWEB'
-        ? prepay.mwebUrl !== undefined && prepay.mwebUrl === order.mweb_url
-        : prepay.prepayId === order.prepay_id)
+    const firstIssued = prepay.prepayId === order.prepay_id ? order.prepay_at : null
     const saved = await orders.savePrepay(order.id, {
       tradeType: input.tradeType,
       prepayId: prepay.prepayId,
       codeUrl: prepay.codeUrl ?? null,
       mwebUrl: prepay.mwebUrl ?? null,
-      prepayAt: sameAsBefore ? issuedBefore : answeredAt,
+      prepayAt: firstIssued ?? answeredAt,
       now: answeredAt,
     })
     const updated = await mustFind(order.out_trade_no)
@@ -318,17 +317,11 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     order: OrderRow,
     source: 'notification' | 'reconciliation' = 'reconciliation',
   ): Promise<{ tradeState: PayTradeState; changed: boolean }> {
-    let answer: Awaited<ReturnType<PayApi['orderQuery']>>
-    try {
-      answer = await pay.orderQuery({ outTradeNo: order.out_trade_no })
-    } catch (error) {
-      // Asked all the same: reconciliation takes the least recently asked first, 100 a pass, so orders whose
-      // query keeps failing would otherwise take every pass and hold back a newer one WeChat has paid. The
-      // query's error is the one to report (a database that cannot take this would fail the pass anyway).
-      await orders.markQueried(order.id, now()).catch(() => undefined)
-      throw error
-    }
+    // Stamped before asking, so that a query that fails counts as asked too: reconciliation takes the least
+    // recently asked first, 100 a pass, and orders whose query keeps failing would otherwise take every pass
+    // and hold back a newer one WeChat has paid.
     await orders.markQueried(order.id, now())
+    const answer = await pay.orderQuery({ outTradeNo: order.out_trade_no })
     if (answer.tradeState === 'SUCCESS') {
       const { changed } = await recordPayment(
         {
