@@ -88,6 +88,10 @@ test('rejects an external SYSTEM entity (XXE)', () => {
 test('rejects a lowercase doctype and an undeclared entity reference', () => {
   assertCode(() => parseXml('<!doctype xml><xml><A>1</A></xml>'), 'XML_INVALID')
   assertCode(() => parseXml('<xml><A>&xxe;</A></xml>'), 'XML_INVALID')
+  // Names an object inherits are not entities either (they decoded to `function Object() { … }`).
+  for (const name of ['constructor', 'toString', 'valueOf', '__proto__', 'hasOwnProperty']) {
+    assertCode(() => parseXml(`<xml><A>o&${name};</A></xml>`), 'XML_INVALID')
+  }
 })
 
 test('accepts DOCTYPE-looking text inside CDATA as plain content', () => {

@@ -376,14 +376,21 @@ function elementValue(record: XmlRecord | undefined, parts: readonly TextPart[])
     .join('')
 }
 
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
+// A Map, not an object literal: a lookup must not find what an object inherits (`&constructor;`).
+const PREDEFINED = new Map([
+  ['lt', '<'],
+  ['gt', '>'],
+  ['amp', '&'],
+  ['quot', '"'],
+  ['apos', "'"],
+])
 
 /** Decodes only the five predefined entities and character references; anything else after `&` is invalid. */
 function decodeReferences(text: string): string {
   if (!text.includes('&')) return text
   return text.replace(/&([^;&\s]*);?/g, (match: string, ref: string) => {
     if (!match.endsWith(';')) throw invalid('bare ampersand')
-    const predefined = PREDEFINED[ref]
+    const predefined = PREDEFINED.get(ref)
     if (predefined !== undefined) return predefined
     const code = /^#x[0-9A-Fa-f]{1,6}$/.test(ref)
       ? Number.parseInt(ref.slice(2), 16)

@@ -93,5 +93,28 @@ for (const dialect of testDialects()) {
       const res = await t.internal('PUT', PATH, { out_trade_no: 'X', total_fee: 'lots' })
       assert.equal(res.statusCode, 400)
     })
+
+    it('refuses a paid_at the format accepts but no answer could show (400), moving nothing', async () => {
+      const { headers, outTradeNo } = await order('o_upd_paid_at')
+      const before = await t.app.inject({ method: 'GET', url: '/api/v1/user/credits', headers })
+      for (const paidAt of [
+        '2026-12-05T23:59:60Z', // a leap second: no Date holds it
+        '9999-12-31T23:59:59-23:59', // year 10000 once the offset is applied
+        '0000-01-01T00:00:00+01:00', // year -1
+      ]) {
+        const res = await update(outTradeNo, { paid_at: paidAt })
+        assert.equal(res.statusCode, 400, paidAt)
+        assert.equal(res.json<{ code: string }>().code, 'VALIDATION_FAILED')
+      }
+      const detail = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/payment/orders/${outTradeNo}`,
+        headers,
+      })
+      assert.equal(detail.json<{ status: string }>().status, 'pending')
+      const after = await t.app.inject({ method: 'GET', url: '/api/v1/user/credits', headers })
+      assert.deepEqual(after.json(), before.json())
+      assert.equal((await update(outTradeNo)).statusCode, 200, 'a plain time still pays it')
+    })
   })
 }
