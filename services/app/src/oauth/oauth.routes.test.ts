@@ -171,6 +171,21 @@ for (const dialect of testDialects()) {
       assert.deepEqual(row, { nickname: 'Alice', avatar_url: 'https://img.example/a/132' })
     })
 
+    it('leaves out a profile field longer than its column, and still logs the user in', async () => {
+      const openId = newOpenId()
+      const avatar = `https://img.example/${'a'.repeat(600)}`
+      t.sim.platform.addUser({ openId, nickname: 'N'.repeat(129), headImgUrl: avatar })
+      const { code, state } = await consent(openId, 'snsapi_userinfo')
+      const res = await login({ code, state })
+      assert.equal(res.statusCode, 200, res.body)
+      const row = await t.database.db
+        .selectFrom('wechat_users')
+        .select(['nickname', 'avatar_url'])
+        .where('openid', '=', openId)
+        .executeTakeFirstOrThrow()
+      assert.deepEqual(row, { nickname: null, avatar_url: null })
+    })
+
     it('still logs the user in when sns/userinfo fails', async () => {
       const openId = newOpenId()
       t.sim.platform.addUser({ openId, nickname: 'Bob' })

@@ -108,10 +108,13 @@ export function createOAuthService(deps: OAuthServiceDeps) {
     if (grant.scope.split(',').includes('snsapi_userinfo')) {
       try {
         const info = await deps.wechatApi.getOAuthUserInfo(grant.accessToken, grant.openId)
+        const nickname = within(info.nickname, PROFILE_MAX_LENGTH.nickname)
+        const avatarUrl = within(info.headImgUrl, PROFILE_MAX_LENGTH.avatarUrl)
+        const unionId = within(info.unionId, PROFILE_MAX_LENGTH.unionId)
         profile = {
-          ...(info.nickname === undefined ? {} : { nickname: info.nickname }),
-          ...(info.headImgUrl === undefined ? {} : { avatarUrl: info.headImgUrl }),
-          ...(info.unionId === undefined ? {} : { unionId: info.unionId }),
+          ...(nickname === undefined ? {} : { nickname }),
+          ...(avatarUrl === undefined ? {} : { avatarUrl }),
+          ...(unionId === undefined ? {} : { unionId }),
         }
       } catch (error) {
         // The openid is already proven; a missing nickname must not cost the user the login.
@@ -121,7 +124,7 @@ export function createOAuthService(deps: OAuthServiceDeps) {
 
     const { user } = await deps.users.createOrUpdate({
       openId: grant.openId,
-      unionId: profile.unionId ?? grant.unionId,
+      unionId: profile.unionId ?? within(grant.unionId, PROFILE_MAX_LENGTH.unionId),
       nickname: profile.nickname,
       avatarUrl: profile.avatarUrl,
     })
@@ -133,6 +136,17 @@ export function createOAuthService(deps: OAuthServiceDeps) {
 }
 
 export type OAuthService = ReturnType<typeof createOAuthService>
+
+/**
+ * The widths of wechat_users' profile columns. A longer value from WeChat is left out rather than stored: on
+ * MySQL it failed the insert ("Data too long"), and the profile must not cost the user the login.
+ */
+const PROFILE_MAX_LENGTH = { nickname: 128, avatarUrl: 512, unionId: 64 } as const
+
+/** `value` if it fits `maxLength` (UTF-16 units, never fewer than the column's characters). */
+function within(value: string | undefined, maxLength: number): string | undefined {
+  return value !== undefined && value.length <= maxLength ? value : undefined
+}
 
 /** An absolute http(s) URL with a host: what WeChat can redirect a browser to. */
 export function isAbsoluteHttpUrl(value: string): boolean {
