@@ -50,13 +50,13 @@ export function registerCashierRoutes(
       // Each link lives 5 minutes from when it was given, whatever newer ones were given since.
       const links = order?.mwebLinks
       const pkg = query.package ?? ''
-      if (links !== undefined && !Object.hasOwn(links, pkg)) {
+      if (order === undefined || links === undefined || !Object.hasOwn(links, pkg)) {
         throw new SimulatorError('ORDER_NOT_FOUND', 'no order behind this mweb_url')
       }
-      if (links !== undefined && deps.ctx.now() >= (links[pkg] ?? 0)) {
+      if (deps.ctx.now() >= (links[pkg] ?? 0)) {
         throw new SimulatorError('ORDER_NOT_PAYABLE', 'the mweb_url has expired')
       }
-      await phone.payByLink({ prepayId: query.prepay_id ?? '' })
+      await phone.pay(order.outTradeNo)
     } catch (error) {
       if (!(error instanceof SimulatorError)) throw error
       return reply

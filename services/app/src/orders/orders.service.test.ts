@@ -35,6 +35,25 @@ for (const dialect of testDialects()) {
       return (await users.createOrUpdate({ openId, subscribed: true })).user
     }
 
+    /** A new credits_100 order of `user` and the unifiedorder input for it, but for the trade type. */
+    async function orderWithInput(
+      user: { id: number; openid: string },
+      { service = orders, clientIp = '127.0.0.1' } = {},
+    ) {
+      const order = await service.createOrder({
+        userId: user.id,
+        openId: user.openid,
+        productId: 'credits_100',
+      })
+      const input = {
+        userId: user.id,
+        openId: user.openid,
+        outTradeNo: order.out_trade_no,
+        clientIp,
+      }
+      return { order, input }
+    }
+
     async function userRow(id: number) {
       const row = await users.findById(id)
       assert.ok(row)
@@ -247,17 +266,7 @@ for (const dialect of testDialects()) {
 
     it('reuses a valid prepay id for the same trade type and refuses another type (409)', async () => {
       const user = await newUser('o_prepay')
-      const order = await orders.createOrder({
-        userId: user.id,
-        openId: user.openid,
-        productId: 'credits_100',
-      })
-      const input = {
-        userId: user.id,
-        openId: user.openid,
-        outTradeNo: order.out_trade_no,
-        clientIp: '::ffff:127.0.0.1',
-      }
+      const { order, input } = await orderWithInput(user, { clientIp: '::ffff:127.0.0.1' })
       const a = await orders.unifiedOrder({ ...input, tradeType: 'NATIVE' })
       const b = await orders.unifiedOrder({ ...input, tradeType: 'NATIVE' })
       assert.equal(a.prepay_id, b.prepay_id)
@@ -308,20 +317,9 @@ for (const dialect of testDialects()) {
       async function prepare(tradeType: 'JSAPI' | 'MWEB') {
         const service = weChatLike()
         const user = await newUser(`o_again_${tradeType}`)
-        const order = await service.createOrder({
-          userId: user.id,
-          openId: user.openid,
-          productId: 'credits_100',
-        })
-        const input = {
-          userId: user.id,
-          openId: user.openid,
-          outTradeNo: order.out_trade_no,
-          clientIp: '127.0.0.1',
-          tradeType,
-        }
+        const { order, input } = await orderWithInput(user, { service })
         return {
-          call: () => service.unifiedOrder(input),
+          call: () => service.unifiedOrder({ ...input, tradeType }),
           calls: () => callsFor(order.out_trade_no),
           renew: () => firstAnswers.delete(order.out_trade_no),
         }
