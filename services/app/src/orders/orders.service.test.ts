@@ -135,6 +135,46 @@ for (const dialect of testDialects()) {
       )
     })
 
+    it('pays with user, order and ledger ids past 2^31 (a 32-bit id would fail the payment)', async () => {
+      const past = 2 ** 31 + 1_000
+      await database.db
+        .insertInto('wechat_users')
+        .values({
+          id: past,
+          openid: 'o_wide_ids',
+          subscribed: 1,
+          created_at: clock,
+          updated_at: clock,
+        })
+        .execute()
+      const { order } = await orderWithInput({ id: past, openid: 'o_wide_ids' })
+      await database.db
+        .updateTable('payment_orders')
+        .set({ id: past + 1 })
+        .where('id', '=', order.id)
+        .execute()
+      // The ledger's next id follows the largest one it holds.
+      await database.db
+        .insertInto('credit_ledger')
+        .values({
+          id: past + 2,
+          user_id: past,
+          delta: 0,
+          balance_after: 0,
+          reason: 'grant',
+          idempotency_key: 'wide-ids',
+          created_at: clock,
+        })
+        .execute()
+      const paid = await orders.recordPayment(payment(order.out_trade_no, 990))
+      assert.equal(paid.order.id, past + 1)
+      assert.equal(paid.order.status, 'paid')
+      assert.equal((await userRow(past)).credits, 100)
+      const ledger = await credits.history(past, { page: 1, pageSize: 10 })
+      assert.equal(ledger.records[0]?.id, past + 3)
+      assert.equal(ledger.records[0]?.balance_after, 100)
+    })
+
     it('pays once, credits once, one ledger row for 20 concurrent updates', async () => {
       const user = await newUser('o_concurrent')
       const order = await orders.createOrder({

@@ -5,10 +5,12 @@ import * as initial from './0001-initial.js'
 import * as loginIndexes from './0002-login-indexes.js'
 import * as exactIdentifiers from './0003-exact-identifiers.js'
 import * as wideBalances from './0004-wide-balances.js'
+import * as wideIds from './0005-wide-ids.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-login-indexes': loginIndexes,
   '0003-exact-identifiers': exactIdentifiers,
   '0004-wide-balances': wideBalances,
+  '0005-wide-ids': wideIds,
 }
