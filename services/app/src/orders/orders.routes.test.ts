@@ -389,6 +389,40 @@ for (const dialect of testDialects()) {
       })
       assert.deepEqual(reconciled.json(), shown)
     })
+
+    it('lists as pending only orders it shows pending, when one expires while the list runs', async () => {
+      const me = await t.login('o_expiring_mid_list')
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/payment/create-order',
+        headers: me.headers,
+        payload: { product_id: 'credits_100' },
+      })
+      const order = created.json<OrderJson>()
+      clock = Date.parse(order.expires_at) - 1
+      // The list's queries take 2 ms of the clock, across the order's expiry.
+      const { list } = t.app.ctx.orders
+      t.app.ctx.orders.list = async (...args) => {
+        const result = await list(...args)
+        clock += 2
+        return result
+      }
+      try {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/payment/orders?status=pending',
+          headers: me.headers,
+        })
+        const shown = res.json<{ orders: OrderJson[]; total: number }>()
+        assert.equal(shown.total, 1)
+        assert.deepEqual(
+          shown.orders.map((o) => [o.out_trade_no, o.status]),
+          [[order.out_trade_no, 'pending']],
+        )
+      } finally {
+        t.app.ctx.orders.list = list
+      }
+    })
   })
 }
 

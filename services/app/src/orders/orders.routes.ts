@@ -76,12 +76,11 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { c
     },
     async (request) => {
       const { page, page_size: pageSize, status } = request.query
-      const { orders, total } = await ctx.orders.list(request.session.userId, {
+      const { orders, total, at } = await ctx.orders.list(request.session.userId, {
         page,
         pageSize,
         status,
       })
-      const at = ctx.now()
       return { orders: orders.map((o) => presentOrder(o, at)), total, page, page_size: pageSize }
     },
   )

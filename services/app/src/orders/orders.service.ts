@@ -389,7 +389,9 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         }),
         orders.countByUser(userId, status, at),
       ])
-      return { orders: rows, total }
+      // `at` goes back with the rows: the route presents them at the instant they were filtered at,
+      // or an order expiring in between would pass `status=pending` and be shown closed.
+      return { orders: rows, total, at }
     },
     listToReconcile: (minAgeMs: number, limit: number) =>
       orders.listToReconcile({ now: now(), minAgeMs, limit }),
