@@ -5,6 +5,13 @@ import type { Database } from '../db/database.js'
 import { prepareQuery } from '../db/prepared.js'
 import type { UserRow } from './users.table.js'
 
+/**
+ * The latest expiry a membership can have: the last instant of year 9999. Every answer shows the expiry
+ * as an ISO-8601 date-time, which has four-digit years; past this, a paid membership would turn every
+ * answer about its user into a 500 (after the payment was recorded).
+ */
+export const LATEST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
 // Statements of every payment notification, compiled once (db/prepared.ts says why).
 const addCreditsTo = prepareQuery(
   (db: Kysely<Database>, p: { id: number; delta: number; now: number }) =>
@@ -14,7 +21,10 @@ const addCreditsTo = prepareQuery(
       .where('id', '=', p.id),
 )
 const extendMembershipOf = prepareQuery(
-  (db: Kysely<Database>, p: { id: number; now: number; nowPlusSpan: number; spanMs: number }) =>
+  (
+    db: Kysely<Database>,
+    p: { id: number; now: number; nowPlusSpan: number; spanMs: number; lastToExtend: number },
+  ) =>
     db
       .updateTable('wechat_users')
       .set((eb) => ({
@@ -22,6 +32,8 @@ const extendMembershipOf = prepareQuery(
           .case()
           .when(eb.or([eb('member_expires_at', 'is', null), eb('member_expires_at', '<', p.now)]))
           .then(p.nowPlusSpan)
+          .when('member_expires_at', '>', p.lastToExtend)
+          .then(LATEST_EXPIRY_MS)
           .else(eb('member_expires_at', '+', p.spanMs))
           .end(),
         updated_at: p.now,
@@ -132,7 +144,13 @@ export function createUsersRepository(db: Kysely<Database>) {
     async extendMembership(id: number, days: number, now: number): Promise<void> {
       if (days <= 0) return
       const ms = days * 86_400_000
-      await extendMembershipOf.execute(db, { id, now, nowPlusSpan: now + ms, spanMs: ms })
+      await extendMembershipOf.execute(db, {
+        id,
+        now,
+        nowPlusSpan: Math.min(now + ms, LATEST_EXPIRY_MS),
+        spanMs: ms,
+        lastToExtend: LATEST_EXPIRY_MS - ms,
+      })
     },
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createTestDatabase, testDialects, type TestDatabase } from '../db/test-databases.js'
+import { createUsersRepository, LATEST_EXPIRY_MS } from './users.repository.js'
 import { createUsersService, presentUser } from './users.service.js'
 
 for (const dialect of testDialects()) {
@@ -97,6 +98,26 @@ for (const dialect of testDialects()) {
       assert.equal(presentUser(member, clock).member_expires_at, '2026-11-25T08:00:01.000Z')
       clock += 1000
       assert.equal(presentUser(member, clock).is_member, false)
+    })
+
+    it('extends a membership no further than the last instant of year 9999, which an answer can show', async () => {
+      const { user } = await users.createOrUpdate({ openId: 'o_lifetime' })
+      const repository = createUsersRepository(database.db)
+      const century = 36_500
+      const expiries: (string | null)[] = []
+      for (let i = 0; i < 82; i += 1) {
+        await repository.extendMembership(user.id, century, clock)
+        const row = await users.findById(user.id)
+        assert.ok(row)
+        expiries.push(presentUser(row, clock).member_expires_at)
+      }
+      assert.equal(expiries[78]?.slice(0, 4), '9921')
+      assert.deepEqual(expiries.slice(79), Array(3).fill('9999-12-31T23:59:59.999Z'))
+      assert.equal(LATEST_EXPIRY_MS, Date.parse('9999-12-31T23:59:59.999Z'))
+      // From no membership at all, too.
+      const { user: fresh } = await users.createOrUpdate({ openId: 'o_lifetime_at_once' })
+      await repository.extendMembership(fresh.id, 8_000 * 366, clock)
+      assert.equal((await users.findById(fresh.id))?.member_expires_at, LATEST_EXPIRY_MS)
     })
   })
 }
