@@ -177,7 +177,7 @@ test('refuses an answer over 1 MiB as a WeChatTransportError', async () => {
     const transport = createWeChatTransport({ baseUrl })
     await assert.rejects(transport.request('/cgi-bin/menu/get'), (error: unknown) => {
       assert.ok(error instanceof WeChatTransportError)
-      assert.match(error.message, /over/)
+      assert.match(error.message, /exceeds 1048576 bytes/)
       return true
     })
   })

@@ -3,7 +3,8 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createTcpServer } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import { WeChatPayError, WeChatProtocolError, WeChatTransportError } from '../errors.js'
@@ -486,6 +487,27 @@ describe('createPayClient', () => {
         assert.ok(error.cause !== undefined)
         return true
       })
+    })
+
+    it('counts a connect timeout as a timeout, as the Official Account client does', async () => {
+      // Accepts and never speaks: the TLS handshake never completes.
+      const sockets: Socket[] = []
+      const silent = createTcpServer((socket) => sockets.push(socket))
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+      const dispatcher = new Agent({ connect: { timeout: 100 } })
+      try {
+        const { port } = silent.address() as AddressInfo
+        const https = client({ baseUrl: `https://127.0.0.1:${port}`, dispatcher })
+        await assert.rejects(https.orderQuery({ outTradeNo: 'T1' }), (error: unknown) => {
+          assert.ok(error instanceof WeChatTransportError)
+          assert.equal(error.timedOut, true)
+          return true
+        })
+      } finally {
+        await dispatcher.close()
+        for (const socket of sockets) socket.destroy()
+        silent.close()
+      }
     })
 
     it('keeps a path prefix of the base URL and drops its trailing slash', async () => {

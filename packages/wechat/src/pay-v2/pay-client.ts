@@ -1,8 +1,8 @@
 // Outbound WeChat Pay API v2 client: unifiedorder, orderquery, closeorder and JSAPI pay parameters.
-import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { randomNonce } from '../crypto/random-nonce.js'
 import { WeChatPayError, WeChatProtocolError, WeChatTransportError } from '../errors.js'
+import { exchange } from '../http/exchange.js'
 import { signPayParams, verifyPayParams } from './pay-sign.js'
 import type { PayParams, PaySignType } from './pay-sign.js'
 import { beijingTimeToDate, dateToBeijingTime } from './pay-time.js'
@@ -152,38 +152,17 @@ export function createPayClient(options: PayClientOptions): PayClient {
     return checkAnswer(api, fields)
   }
 
-  async function post(api: string, body: string, timeoutMs: number): Promise<string> {
-    const signal = AbortSignal.timeout(timeoutMs)
-    let status: number
-    let text: string
-    try {
-      const response = await request(`${baseUrl}${api}`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/xml; charset=utf-8', accept: 'text/xml' },
-        body,
-        signal,
-        ...(dispatcher === undefined ? {} : { dispatcher }),
-      })
-      status = response.statusCode
-      text = await readBounded(response.body, api, status)
-    } catch (error) {
-      if (error instanceof WeChatTransportError) throw error
-      const timedOut = signal.aborted
-      throw new WeChatTransportError(api, {
-        timedOut,
-        cause: error,
-        message: timedOut
-          ? `${api}: WeChat Pay did not answer within ${timeoutMs} ms`
-          : `${api}: WeChat Pay unreachable`,
-      })
-    }
-    if (status !== 200) {
-      throw new WeChatTransportError(api, {
-        status,
-        message: `${api}: WeChat Pay answered HTTP ${status}`,
-      })
-    }
-    return text
+  function post(api: string, body: string, timeoutMs: number): Promise<string> {
+    return exchange(api, {
+      peer: 'WeChat Pay',
+      url: `${baseUrl}${api}`,
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', accept: 'text/xml' },
+      body,
+      timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+      dispatcher,
+    })
   }
 
   function checkAnswer(api: string, fields: PayFields): PayFields {
@@ -340,26 +319,4 @@ function assertTimeout(timeoutMs: number): void {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError('timeoutMs must be a positive number')
   }
-}
-
-/** Reads the answer body up to MAX_ANSWER_BYTES, then gives up (a WeChat answer is a few hundred bytes). */
-async function readBounded(
-  body: AsyncIterable<Buffer | string>,
-  api: string,
-  status: number,
-): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-    size += buffer.length
-    if (size > MAX_ANSWER_BYTES) {
-      throw new WeChatTransportError(api, {
-        status,
-        message: `${api}: the answer exceeds ${MAX_ANSWER_BYTES} bytes`,
-      })
-    }
-    chunks.push(buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
 }
