@@ -48,6 +48,32 @@ for (const dialect of testDialects()) {
       ]) {
         assert.ok(path in doc.paths, `${path} missing from the OpenAPI document`)
       }
+      type Operation = {
+        security?: Record<string, string[]>[]
+        responses: Record<string, unknown>
+        parameters?: { name: string; required: boolean }[]
+      }
+      const operation = (path: string, method: string) =>
+        (doc.paths[path] as Record<string, Operation>)[method] as Operation
+      const update = operation('/api/v1/internal/payment/order/update', 'put')
+      assert.deepEqual(update.security, [
+        { internalTimestamp: [], internalNonce: [], internalSignature: [] },
+      ])
+      for (const [path, method] of [
+        ['/api/v1/payment/create-order', 'post'],
+        ['/api/v1/internal/credits/consume', 'post'],
+      ] as const) {
+        assert.deepEqual(Object.keys(operation(path, method).responses), ['200', '4XX', '5XX'])
+      }
+      // page and page_size have defaults: a caller may leave them out.
+      assert.deepEqual(
+        operation('/api/v1/payment/orders', 'get').parameters?.map((p) => [p.name, p.required]),
+        [
+          ['page', false],
+          ['page_size', false],
+          ['status', false],
+        ],
+      )
       const docs = await t.app.inject({ method: 'GET', url: '/docs/' })
       assert.equal(docs.statusCode, 200)
       assert.match(String(docs.headers['content-type']), /text\/html/)

@@ -1,6 +1,4 @@
 // buildApp: wires config and dependencies into a ready Fastify instance. It never listens (server.ts does).
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import { createMemoryNonceStore, type NonceStore } from '@wxgate/internal-api'
 import { buildService, closeRedisClient, createLoggerOptions } from '@wxgate/service-kit'
 import type { WeChatApiClient } from '@wxgate/wechat'
@@ -24,6 +22,7 @@ import { createReconcileJob, type ReconcileJob } from './jobs/reconcile-orders.j
 import { menusRoutes } from './menus/menus.routes.js'
 import { createAppMetrics } from './metrics/app-metrics.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
+import { INTERNAL_PREFIX, registerOpenApi } from './openapi.js'
 import { ordersInternalRoutes } from './orders/orders.internal-routes.js'
 import { ordersRoutes } from './orders/orders.routes.js'
 import { createOrdersService } from './orders/orders.service.js'
@@ -195,20 +194,7 @@ export async function buildApp({
     await reconcileJob.stop()
   })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'wxgate app', version: '0.1.0' },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
-        },
-      },
-    },
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()))
+  await registerOpenApi(app)
 
   await app.register(authPlugin, { sessions: ctx.sessions, users: ctx.users })
   await app.register(productsRoutes, { ctx })
@@ -249,7 +235,7 @@ export async function buildApp({
       await internal.register(creditsInternalRoutes, { ctx })
       await internal.register(qrLoginInternalRoutes, { ctx })
     },
-    { prefix: '/api/v1/internal' },
+    { prefix: INTERNAL_PREFIX },
   )
 
   return app

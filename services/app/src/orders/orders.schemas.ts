@@ -11,11 +11,12 @@ export const OrderStatusSchema = Type.Union([
   Type.Literal('paid'),
   Type.Literal('closed'),
 ])
-const TradeTypeSchema = Type.Union([
-  Type.Literal('JSAPI'),
-  Type.Literal('NATIVE'),
-  Type.Literal('MWEB'),
-])
+// One string enum rather than a union of literals: nested in a nullable union, the latter comes out of
+// the OpenAPI document as an object type.
+const TradeTypeSchema = Type.Unsafe<'JSAPI' | 'NATIVE' | 'MWEB'>({
+  type: 'string',
+  enum: ['JSAPI', 'NATIVE', 'MWEB'],
+})
 
 export const OrderSchema = Type.Object({
   out_trade_no: Type.String(),

@@ -3,12 +3,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FeatureOptions } from '../app-context.js'
 import { LOGIN_RATE_RULES, limitByClientIp } from '../oauth/login-rate-limit.js'
 import { presentUser } from '../users/users.service.js'
-import {
-  CheckFollowQuery,
-  CheckFollowResponse,
-  CreateQrCodeBody,
-  CreateQrCodeResponse,
-} from './qr-login.schemas.js'
+import { CheckFollowQuery, CheckFollowResponse, CreateQrCodeResponse } from './qr-login.schemas.js'
 
 export const qrLoginRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (app, { ctx }, done) => {
   const { qrLogin } = ctx
@@ -20,7 +15,7 @@ export const qrLoginRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (app,
       schema: {
         tags: ['auth'],
         summary: 'A temporary login QR code (QR_STR_SCENE); poll check-follow with its scene_str',
-        body: CreateQrCodeBody,
+        description: 'Takes no fields: send no body, or `{}`.',
         response: { 200: CreateQrCodeResponse },
       },
     },

@@ -2,9 +2,6 @@
 import { Type } from 'typebox'
 import { UserSchema } from '../users/users.schemas.js'
 
-// No fields. Any body (also none: a bare POST from fetch) is accepted and ignored.
-export const CreateQrCodeBody = Type.Unknown({ description: 'No fields; send {} (or nothing)' })
-
 export const CreateQrCodeResponse = Type.Object({
   scene_str: Type.String({ description: 'Unguessable scene; poll check-follow with it' }),
   ticket: Type.String(),
