@@ -15,6 +15,7 @@ import type { DedupeStore } from './events/dedupe.js'
 import { withDeadline } from './events/deadline.js'
 import { createEventDispatcher } from './events/dispatch.js'
 import { createGatewayMetrics, statusClass } from './metrics.js'
+import { createEncryptedQueryMarks } from './routes/encrypted-queries.js'
 import { paymentNotifyRoutes } from './routes/payment-notify.js'
 import { wechatVerifyRoutes } from './routes/wechat-verify.js'
 import { createPushHandler } from './routes/wechat-push.js'
@@ -202,23 +203,13 @@ export async function buildApp(options: {
     encryptedOnly: config.wechat.encryptedOnly,
     dispatcher,
     metrics,
-    encryptedQueries: {
-      mark: async (signature, ttlS) => {
-        try {
-          await dedupeStore.hold(`query-aes:${signature}`, ttlS)
-        } catch (error) {
-          app.log.warn({ err: error }, 'dedupe store unavailable, encrypted query not marked')
-        }
-      },
-      wasMarked: async (signature) => {
-        try {
-          return await dedupeStore.isHeld(`query-aes:${signature}`)
-        } catch (error) {
-          app.log.warn({ err: error }, 'dedupe store unavailable, plaintext query not checked')
-          return false
-        }
-      },
-    },
+    encryptedQueries: createEncryptedQueryMarks({
+      local: dedupe === undefined ? dedupeStore : createMemoryDedupeStore({ now }),
+      shared: dedupe,
+      failClosed: crypto !== undefined,
+      log: app.log,
+      now,
+    }),
     now,
   })
   await app.register(wechatVerifyRoutes, { token: config.wechat.token, push })

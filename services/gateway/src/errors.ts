@@ -11,6 +11,12 @@ export const GatewayErrors = {
   ),
   /** Malformed XML, a message missing its fields, an unknown encrypt_type. */
   MESSAGE_INVALID: defineError('MESSAGE_INVALID', 'The message could not be read', 400),
+  /** A plaintext push whose query no store can vouch for (Redis away): WeChat should retry it. */
+  PUSH_CHECK_UNAVAILABLE: defineError(
+    'PUSH_CHECK_UNAVAILABLE',
+    'The push could not be checked, retry later',
+    503,
+  ),
   /** The event could neither reach app nor be written to the spool: WeChat should retry it. */
   SPOOL_UNAVAILABLE: defineError(
     'SPOOL_UNAVAILABLE',

@@ -13,6 +13,7 @@ import { GatewayErrors, isProtocolError, protocolErrorToHttp } from '../errors.j
 import { messageType, SpoolWriteError } from '../events/dispatch.js'
 import type { EventDispatcher, PushLog } from '../events/dispatch.js'
 import type { GatewayMetrics } from '../metrics.js'
+import type { EncryptedQueryMarks } from './encrypted-queries.js'
 import { assertReadableContentType } from './xml-body.js'
 
 export interface WeChatPushOptions {
@@ -24,14 +25,8 @@ export interface WeChatPushOptions {
   encryptedOnly?: boolean
   dispatcher: EventDispatcher
   metrics: GatewayMetrics
-  /**
-   * Marks that an encrypted push used a query, for ttlS seconds, and asks whether one did (the dedupe
-   * store: in-process, or shared through Redis).
-   */
-  encryptedQueries: {
-    mark(signature: string, ttlS: number): Promise<void>
-    wasMarked(signature: string): Promise<boolean>
-  }
+  /** Marks that an encrypted push used a query, and asks whether one did (encrypted-queries.ts). */
+  encryptedQueries: EncryptedQueryMarks
   /** ms clock */
   now: () => number
 }

@@ -4,6 +4,7 @@ import { createDecipheriv, createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import type { FastifyInstance } from 'fastify'
+import { closedPort } from '@wxgate/service-kit/testing'
 import {
   buildXml,
   computeSignature,
@@ -574,6 +575,33 @@ describe('refusing pushes', () => {
     assert.equal(downgraded.statusCode, 401, 'a safe-mode query stripped to plaintext')
     assert.equal(fake.calls.length, 3, 'the forged unsubscribe had no effect')
     assert.equal((fake.calls[2]?.body as { subscribed: boolean }).subscribed, true)
+  })
+
+  it('with Redis away: still refuses a stripped query it saw, and answers 503 to a plaintext push it cannot check', async () => {
+    const withoutRedis = await startGateway({
+      appUrl: fake.url,
+      env: { ...env, REDIS_URL: `redis://127.0.0.1:${await closedPort()}/0` },
+    })
+    try {
+      const safe = signer.push(follow(), { mode: 'safe' })
+      const taken = await send(safe.url, safe.body, {}, withoutRedis.app)
+      assert.equal(taken.statusCode, 200, 'pushes are processed without Redis')
+      const query = new URL(safe.url, 'http://x').searchParams
+      query.delete('encrypt_type')
+      query.delete('msg_signature')
+      const forged = inboundXml({ MsgType: 'event', Event: 'unsubscribe', CreateTime: nextTime() })
+      const downgraded = await send(`${WECHAT_PATH}?${query}`, forged, {}, withoutRedis.app)
+      assert.equal(downgraded.statusCode, 401, 'this gateway saw the query')
+      // Another gateway's query cannot be checked: WeChat never sends plaintext alone to an
+      // account that encrypts, and retries a 503.
+      const plain = signer.push(follow())
+      const unchecked = await send(plain.url, plain.body, {}, withoutRedis.app)
+      assert.equal(unchecked.statusCode, 503)
+      assert.equal(unchecked.json<{ code: string }>().code, 'PUSH_CHECK_UNAVAILABLE')
+      assert.equal(fake.calls.length, 1, 'only the encrypted push reached app')
+    } finally {
+      await withoutRedis.close()
+    }
   })
 
   it('refuses every plaintext push with WECHAT_PUSH_ENCRYPTED_ONLY, taking compatible and safe mode', async () => {
