@@ -38,15 +38,19 @@ export function createReconcileJob({
     const report: ReconcileReport = { queried: 0, paid: 0, closed: 0, failed: 0 }
     for (const order of await orders.listToReconcile(minAgeS * 1000, BATCH)) {
       if (stopped) break
-      report.queried += 1
+      let answer: Awaited<ReturnType<OrdersService['queryAndRecord']>>
       try {
-        const { tradeState, changed } = await orders.queryAndRecord(order, 'reconciliation')
-        if (changed && tradeState === 'SUCCESS') report.paid += 1
-        else if (changed) report.closed += 1
+        answer = await orders.queryAndRecord(order)
       } catch (error) {
+        report.queried += 1
         report.failed += 1
         logger.warn({ err: error, outTradeNo: order.out_trade_no }, 'orderquery failed')
+        continue
       }
+      if (answer === null) continue // another app instance took it since it was listed
+      report.queried += 1
+      if (answer.changed && answer.tradeState === 'SUCCESS') report.paid += 1
+      else if (answer.changed) report.closed += 1
     }
     for (const order of await orders.listExpired(BATCH)) {
       if (stopped) break

@@ -133,12 +133,24 @@ export function createOrdersRepository(db: Kysely<Database>) {
       return affectedRows(result) > 0
     },
 
-    async markQueried(id: number, now: number): Promise<void> {
-      await db
+    /**
+     * Stamps `order` as asked about now, unless it was stamped since it was read: true when this caller
+     * took it. With several app instances reconciling, one asks WeChat about an order per pass.
+     */
+    async claimQuery(
+      order: Pick<OrderRow, 'id' | 'last_queried_at'>,
+      now: number,
+    ): Promise<boolean> {
+      const seen = order.last_queried_at
+      const result = await db
         .updateTable('payment_orders')
         .set({ last_queried_at: now })
-        .where('id', '=', id)
-        .execute()
+        .where('id', '=', order.id)
+        .where((eb) =>
+          seen === null ? eb('last_queried_at', 'is', null) : eb('last_queried_at', '=', seen),
+        )
+        .executeTakeFirst()
+      return affectedRows(result) > 0
     },
 
     /** Pending orders with a prepay id at least `minAgeMs` old, least recently asked about first. */

@@ -8,6 +8,7 @@ import { BUILT_IN_CATALOG, createCatalog } from '../products/products.catalog.js
 import { createFakePay } from '../testing/fake-pay.js'
 import { createUsersService } from '../users/users.service.js'
 import { createOrdersService, MWEB_URL_REUSE_MS, PREPAY_REUSE_MS } from './orders.service.js'
+import type { OrderRow } from './orders.table.js'
 
 const DAY = 86_400_000
 const silentLogger = {
@@ -511,6 +512,53 @@ for (const dialect of testDialects()) {
         }
         // A pass takes the first 100: a backlog of failing orders used to take every pass.
         assert.deepEqual(await queue(), [lost.out_trade_no, failing.out_trade_no])
+      })
+
+      it('asks WeChat once per order when two app instances reconcile at once', async () => {
+        const other = createOrdersService({
+          db: database.db,
+          now,
+          pay: fake.pay,
+          catalog: createCatalog(BUILT_IN_CATALOG),
+          notifyUrl: 'https://example.com/notify',
+          orderExpireS: 7200,
+        })
+        const user = await newUser('o_two_instances')
+        const pending = await preparedOrder(user)
+        const expiring = await preparedOrder(user)
+        clock += 301_000
+        const listed = async (service: typeof orders) =>
+          (await service.listToReconcile(300_000, 10_000)).filter(
+            (row) => row.out_trade_no === pending.out_trade_no,
+          )
+        // Both list the order before either asks.
+        const [mine, theirs] = await Promise.all([listed(orders), listed(other)])
+        const asked = () =>
+          fake.calls.filter((c) => c.api === 'orderquery' && c.outTradeNo === pending.out_trade_no)
+            .length
+        const before = asked()
+        const answers = await Promise.all([
+          orders.queryAndRecord(mine[0] as OrderRow),
+          other.queryAndRecord(theirs[0] as OrderRow),
+        ])
+        assert.equal(answers.filter((a) => a === null).length, 1)
+        assert.equal(asked() - before, 1)
+        // Expired orders likewise: one closeorder.
+        clock += 7200_000
+        const expired = async (service: typeof orders) =>
+          (await service.listExpired(10_000)).filter(
+            (row) => row.out_trade_no === expiring.out_trade_no,
+          )
+        const [a, b] = await Promise.all([expired(orders), expired(other)])
+        const closes = () =>
+          fake.calls.filter((c) => c.api === 'closeorder' && c.outTradeNo === expiring.out_trade_no)
+            .length
+        const outcomes = await Promise.all([
+          orders.closeExpired(a[0] as OrderRow),
+          other.closeExpired(b[0] as OrderRow),
+        ])
+        assert.deepEqual(outcomes.sort(), ['closed', 'unchanged'])
+        assert.equal(closes(), 1)
       })
 
       it('closes expired orders, locally and with closeorder when WeChat knows them', async () => {

@@ -206,7 +206,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         // WeChat about it fails, reconciliation records it on a later pass (not a 500 for the caller).
         let recordError: unknown
         try {
-          await queryAndRecord(order, 'reconciliation')
+          await askAndRecord(order)
         } catch (failure) {
           if (isServiceError(failure)) throw failure
           recordError = failure
@@ -312,15 +312,24 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     return { order, changed: false }
   }
 
-  /** Asks WeChat Pay about an order and records a SUCCESS through `recordPayment`. */
+  /**
+   * Reconciliation's question about one order it listed: asks WeChat Pay and records a SUCCESS through
+   * `recordPayment`. `null` when another app instance took the order since it was listed (each instance
+   * runs the job; without the claim every one of them asked WeChat about every order).
+   */
   async function queryAndRecord(
     order: OrderRow,
-    source: 'notification' | 'reconciliation' = 'reconciliation',
-  ): Promise<{ tradeState: PayTradeState; changed: boolean }> {
+  ): Promise<{ tradeState: PayTradeState; changed: boolean } | null> {
     // Stamped before asking, so that a query that fails counts as asked too: reconciliation takes the least
     // recently asked first, 100 a pass, and orders whose query keeps failing would otherwise take every pass
     // and hold back a newer one WeChat has paid.
-    await orders.markQueried(order.id, now())
+    if (!(await orders.claimQuery(order, now()))) return null
+    return askAndRecord(order)
+  }
+
+  async function askAndRecord(
+    order: OrderRow,
+  ): Promise<{ tradeState: PayTradeState; changed: boolean }> {
     const answer = await pay.orderQuery({ outTradeNo: order.out_trade_no })
     if (answer.tradeState === 'SUCCESS') {
       const { changed } = await recordPayment(
@@ -332,7 +341,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
           paidAt: answer.paidAt ?? new Date(now()),
           openId: answer.openId,
         },
-        source,
+        'reconciliation',
       )
       return { tradeState: answer.tradeState, changed }
     }
@@ -345,11 +354,13 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   /** Closes an expired order at WeChat and here; ORDERPAID means it was paid after all. */
   async function closeExpired(order: OrderRow): Promise<'closed' | 'paid' | 'unchanged'> {
     if (order.prepay_id !== null) {
+      // Another instance's pass took it since it was listed.
+      if (!(await orders.claimQuery(order, now()))) return 'unchanged'
       try {
         await pay.closeOrder({ outTradeNo: order.out_trade_no })
       } catch (error) {
         if (error instanceof WeChatPayError && error.errCode === 'ORDERPAID') {
-          const { changed } = await queryAndRecord(order)
+          const { changed } = await askAndRecord(order)
           return changed ? 'paid' : 'unchanged'
         }
         // Closed, or unknown to WeChat Pay (nothing there can be paid): either way it ends here, instead of
