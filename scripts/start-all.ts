@@ -222,7 +222,8 @@ const services: ServiceProcess[] = []
 let stopping = false
 const startup = new AbortController()
 const startTimeoutS = Number(env.WXGATE_START_TIMEOUT_S ?? '120')
-// A cold start compiles every module through tsx first: slow machines need the generous default.
+// A cold start bundles each service with esbuild before it listens, and the simulator runs under tsx:
+// slow machines need the generous default.
 const timeoutMs = (Number.isFinite(startTimeoutS) && startTimeoutS > 0 ? startTimeoutS : 120) * 1000
 
 /** Starts a service and watches it: a service that dies on its own takes the others down with it. */

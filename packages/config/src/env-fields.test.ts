@@ -102,20 +102,23 @@ describe('env.csv', () => {
   })
 })
 
-describe('env.addresses', () => {
-  it('takes IPs, CIDRs and the named ranges, with a default when unset', () => {
-    assert.deepEqual(valueOf(env.addresses(['loopback']), undefined), ['loopback'])
+describe('env.trustProxy', () => {
+  it('takes true, false, a hop count, or IPs, CIDRs and the named ranges; loopback when unset', () => {
+    assert.deepEqual(valueOf(env.trustProxy(), undefined), ['loopback'])
+    assert.equal(valueOf(env.trustProxy(), 'true'), true)
+    assert.equal(valueOf(env.trustProxy(), ' FALSE '), false)
+    assert.equal(valueOf(env.trustProxy(), '2'), 2)
     assert.deepEqual(
-      valueOf(env.addresses(), ' 10.0.0.1, 172.16.0.0/12 ,::1,fc00::/7,loopback,uniquelocal'),
+      valueOf(env.trustProxy(), ' 10.0.0.1, 172.16.0.0/12 ,::1,fc00::/7,loopback,uniquelocal'),
       ['10.0.0.1', '172.16.0.0/12', '::1', 'fc00::/7', 'loopback', 'uniquelocal'],
     )
-    assert.deepEqual(valueOf(env.addresses(), '10.0.0.0/255.0.0.0'), ['10.0.0.0/255.0.0.0'])
+    assert.deepEqual(valueOf(env.trustProxy(), '10.0.0.0/255.0.0.0'), ['10.0.0.0/255.0.0.0'])
   })
 
   it('refuses anything Fastify would throw on at start, in one sentence', () => {
     for (const bad of [
       'zzz',
-      'true',
+      'yes',
       '10.0.0.0/33',
       '::1/129',
       '10.0.0.1/x',
@@ -123,8 +126,8 @@ describe('env.addresses', () => {
       'loopback,nginx',
     ]) {
       assert.equal(
-        problemOf(env.addresses(), bad),
-        'V must be a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+        problemOf(env.trustProxy(), bad),
+        'V must be true, false, a hop count or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
         bad,
       )
     }

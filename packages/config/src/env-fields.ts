@@ -135,18 +135,29 @@ export function isProxyAddress(item: string): boolean {
   return version === 4 && isIP(range) === 4
 }
 
-/** A comma-separated list of proxy addresses (see isProxyAddress), e.g. TRUST_PROXY. */
-function addresses(defaultValue: readonly string[] = []) {
-  return field<string[]>((raw) => {
-    if (raw === undefined) return { value: [...defaultValue] }
+/** `TRUST_PROXY` as Fastify's `trustProxy` takes it: a boolean, a hop count, or addresses/CIDRs. */
+export type TrustProxy = boolean | number | string[]
+
+/**
+ * `TRUST_PROXY`, one grammar for both services (a shared env file must start both or neither): `true`,
+ * `false`, a hop count, or a comma-separated list of addresses (see isProxyAddress). Default `loopback`.
+ */
+function trustProxy() {
+  return field<TrustProxy>((raw) => {
+    if (raw === undefined) return { value: ['loopback'] }
+    const word = raw.trim().toLowerCase()
+    if (word === 'true') return { value: true }
+    if (word === 'false') return { value: false }
+    if (/^\d+$/.test(word)) return { value: Number(word) }
     const items = raw
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '')
+    // Fastify would throw a stack trace at start on a bad item: say it in one line instead.
     if (!items.every(isProxyAddress)) {
       return {
         problem:
-          'must be a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+          'must be true, false, a hop count or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
       }
     }
     return { value: items }
@@ -190,7 +201,7 @@ export const env = {
   boolean,
   int,
   csv,
-  addresses,
+  trustProxy,
   string,
   optional,
   logLevel,

@@ -3,3 +3,4 @@ export { loadConfig, parseConfig, deepFreeze, ConfigError } from './load-config.
 export type { ConfigEnv, LoadConfigOptions, ParseConfigResult } from './load-config.js'
 export { readEnvFile, parseEnvFile, EnvFileError } from './env-file.js'
 export { env, isProxyAddress } from './env-fields.js'
+export type { TrustProxy } from './env-fields.js'

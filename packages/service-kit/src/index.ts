@@ -3,6 +3,8 @@ import './types.js'
 
 export { buildService } from './build-service.js'
 export type { BuildServiceOptions } from './build-service.js'
+export { compileProxyTrust } from './proxy-trust.js'
+export type { ProxyTrust } from './proxy-trust.js'
 export { runServer } from './run-server.js'
 export { closeRedisClient } from './redis-close.js'
 export { releaseStartupStopHandler, STOP_SIGNALS } from './startup-signals.js'

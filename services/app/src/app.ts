@@ -1,6 +1,11 @@
 // buildApp: wires config and dependencies into a ready Fastify instance. It never listens (server.ts does).
 import { createMemoryNonceStore, type NonceStore } from '@wxgate/internal-api'
-import { buildService, closeRedisClient, createLoggerOptions } from '@wxgate/service-kit'
+import {
+  buildService,
+  closeRedisClient,
+  compileProxyTrust,
+  createLoggerOptions,
+} from '@wxgate/service-kit'
 import type { WeChatApiClient } from '@wxgate/wechat'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -71,7 +76,7 @@ export async function buildApp({
   const app = buildService({
     name: 'app',
     logger: deps.logger ?? createLoggerOptions({ level: config.logLevel, name: 'app' }),
-    trustProxy: [...config.trustProxy],
+    trustProxy: compileProxyTrust(config.trustProxy) ?? false,
     bodyLimit: 64 * 1024,
     translateError: (error) =>
       isDatabaseUnavailable(error) ? new AppErrors.DATABASE_UNAVAILABLE({ cause: error }) : error,

@@ -117,6 +117,15 @@ describe('app config', () => {
     assert.ok(!bad.ok)
     assert.equal(bad.problems.length, 1)
     assert.match(bad.problems[0] ?? '', /^TRUST_PROXY /)
+    // The gateway's grammar (env.trustProxy): one env file starts both services or neither.
+    for (const [raw, value] of [
+      ['true', true],
+      ['2', 2],
+    ] as const) {
+      const parsed = parse({ ...TEST_ENV, TRUST_PROXY: raw })
+      assert.ok(parsed.ok, raw)
+      assert.equal(parsed.value.trustProxy, value)
+    }
   })
 
   it('reads PRODUCTS_FILE and names it when it is invalid', () => {

@@ -82,7 +82,7 @@ const rawSchema = z.object({
   ADMIN_API_KEY: env.optional(),
   REDIS_URL: env.url(undefined, { protocols: ['redis:', 'rediss:'] }).optional(),
   PRODUCTS_FILE: env.optional(),
-  TRUST_PROXY: env.addresses(['loopback']),
+  TRUST_PROXY: env.trustProxy(),
 
   // Any positive lifetime: a few seconds is how a test watches a code or an order expire. The maxima are
   // WeChat's (30 days for a temporary QR code) and a week for an order.

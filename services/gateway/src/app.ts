@@ -4,10 +4,10 @@ import type { IncomingMessage } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
 import type { FastifyInstance } from 'fastify'
 import { createInternalClient } from '@wxgate/internal-api'
-import { buildService, createLoggerOptions } from '@wxgate/service-kit'
+import { buildService, compileProxyTrust, createLoggerOptions } from '@wxgate/service-kit'
 import type { BuildServiceOptions } from '@wxgate/service-kit'
 import { createMessageCrypto } from '@wxgate/wechat'
-import type { GatewayConfig, TrustProxy } from './config.js'
+import type { GatewayConfig } from './config.js'
 import { isEventJob, runEventJob } from './events/app-calls.js'
 import type { AppCallName, AppClient, EventJob } from './events/app-calls.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './events/dedupe.js'
@@ -47,19 +47,6 @@ export interface GatewayDeps {
   randomBytes?: (size: number) => Buffer
 }
 
-type ProxyTrust = (address: string, hop: number) => boolean
-
-/**
- * TRUST_PROXY as one function (undefined: trust no proxy), given to Fastify and to the fast path
- * alike, so both name the same client address. A hop count trusts that many proxies nearest to us.
- */
-function proxyTrust(setting: TrustProxy): ProxyTrust | undefined {
-  if (setting === false) return undefined
-  if (setting === true) return () => true
-  if (typeof setting === 'number') return (_address, hop) => hop < setting
-  return proxyAddr.compile(setting)
-}
-
 function jobType(job: EventJob): string {
   if (!job.subscribed) return 'unsubscribe'
   return job.binding?.event ?? 'subscribe'
@@ -71,7 +58,8 @@ export async function buildApp(options: {
 }): Promise<FastifyInstance> {
   const { config, deps = {} } = options
   const now = deps.now ?? Date.now
-  const trust = proxyTrust(config.trustProxy)
+  // One function for Fastify and the fast path, so both name the same client address.
+  const trust = compileProxyTrust(config.trustProxy)
 
   const app = buildService({
     name: 'gateway',

@@ -1,32 +1,7 @@
 // The gateway's configuration schema: only what answering WeChat needs, parsed into meaning (no DB keys).
 import { z } from 'zod'
-import { env, isProxyAddress } from '@wxgate/config'
+import { env } from '@wxgate/config'
 import { decodeEncodingAesKey } from '@wxgate/wechat'
-
-/** `TRUST_PROXY` as Fastify's `trustProxy` takes it: a boolean, a hop count, or addresses/CIDRs. */
-export type TrustProxy = boolean | number | string[]
-
-function parseTrustProxy(raw: string | undefined, ctx: z.RefinementCtx): TrustProxy {
-  if (raw === undefined) return ['loopback']
-  const word = raw.trim().toLowerCase()
-  if (word === 'true') return true
-  if (word === 'false') return false
-  if (/^\d+$/.test(word)) return Number(word)
-  const items = raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '')
-  // Fastify would throw a stack trace at start on a bad item: say it in one line instead.
-  if (!items.every(isProxyAddress)) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must be true, false, a hop count or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal',
-    })
-    return z.NEVER
-  }
-  return items
-}
 
 const encodingAesKey = env.optional().transform((raw, ctx): Buffer | undefined => {
   if (raw === undefined) return undefined
@@ -53,7 +28,7 @@ const variables = z.object({
   APP_SERVER_URL: env.url('http://127.0.0.1:8000'),
   GATEWAY_SPOOL_DIR: env.string('./data/spool'),
   REDIS_URL: env.url(undefined, { protocols: ['redis:', 'rediss:'] }).optional(),
-  TRUST_PROXY: env.optional().transform(parseTrustProxy),
+  TRUST_PROXY: env.trustProxy(),
   GATEWAY_WELCOME_TEXT: env.string('Welcome! Thanks for following us.'),
   GATEWAY_LOGIN_SUCCESS_TEXT: env.string('Login successful. You can go back to the page now.'),
   GATEWAY_DEFAULT_REPLY_TEXT: env.optional(),

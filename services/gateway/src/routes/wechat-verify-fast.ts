@@ -151,7 +151,7 @@ export function createVerifyFastPath(
     }
     return child
   }
-  // Only builds the info lines' objects when they would be written (LOG_LEVEL is warn in production).
+  // Only builds the info lines' objects when they would be written (an operator may set LOG_LEVEL=warn).
   const infoOn = (): boolean => {
     const level = log.level
     return level === 'info' || level === 'debug' || level === 'trace'
