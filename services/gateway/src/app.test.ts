@@ -11,6 +11,7 @@ import type { FakeApp } from './testing/fake-app.js'
 import { startGateway, TEST } from './testing/gateway-fixture.js'
 import { createPushSigner, inboundXml } from './testing/wechat-push.js'
 
+const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const USER = '/api/v1/internal/user/create-or-update'
 const signer = createPushSigner({
   token: TEST.token,
@@ -91,7 +92,7 @@ describe('gateway ops routes', () => {
 })
 
 describe('dedupe across gateway instances with REDIS_URL', async () => {
-  const probe = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0 })
+  const probe = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 })
   let available = true
   try {
     await probe.connect()
@@ -106,7 +107,7 @@ describe('dedupe across gateway instances with REDIS_URL', async () => {
     { skip: !available },
     async () => {
       const fake = await startFakeApp({ secret: TEST.secret })
-      const env = { WECHAT_ENCODING_AES_KEY: TEST.aesKey, REDIS_URL: 'redis://127.0.0.1:6379' }
+      const env = { WECHAT_ENCODING_AES_KEY: TEST.aesKey, REDIS_URL: TEST_REDIS_URL }
       const one = await startGateway({ appUrl: fake.url, env })
       const two = await startGateway({ appUrl: fake.url, env })
       try {
@@ -182,6 +183,6 @@ describe('gateway and the ioredis module', () => {
 
   it('loads ioredis only when REDIS_URL is set', async () => {
     assert.equal(await loadsIoredis({}), false)
-    assert.equal(await loadsIoredis({ REDIS_URL: 'redis://127.0.0.1:6379' }), true)
+    assert.equal(await loadsIoredis({ REDIS_URL: TEST_REDIS_URL }), true)
   })
 })

@@ -58,7 +58,10 @@ describe('in-process dedupe store', () => {
 })
 
 describe('Redis dedupe store', async () => {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  })
   let available = true
   try {
     await redis.connect()
