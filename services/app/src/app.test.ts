@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { signInternalRequest } from '@wxgate/internal-api'
+import { INTERNAL_ROUTES, signInternalRequest } from '@wxgate/internal-api'
 import { buildApp } from './app.js'
 import { migrateToLatest } from './db/migrate.js'
 import { testDialects } from './db/test-databases.js'
@@ -77,6 +77,12 @@ for (const dialect of testDialects()) {
       const docs = await t.app.inject({ method: 'GET', url: '/docs/' })
       assert.equal(docs.statusCode, 200)
       assert.match(String(docs.headers['content-type']), /text\/html/)
+    })
+
+    it('serves every internal call the gateway makes, at the method and path it uses', () => {
+      for (const [name, { method, path }] of Object.entries(INTERNAL_ROUTES)) {
+        assert.ok(t.app.hasRoute({ method, url: path }), `${name}: ${method} ${path}`)
+      }
     })
 
     it('echoes a request id, or makes one', async () => {

@@ -27,7 +27,7 @@ import { createReconcileJob, type ReconcileJob } from './jobs/reconcile-orders.j
 import { menusRoutes } from './menus/menus.routes.js'
 import { createAppMetrics } from './metrics/app-metrics.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
-import { INTERNAL_PREFIX, registerOpenApi } from './openapi.js'
+import { registerOpenApi } from './openapi.js'
 import { ordersInternalRoutes } from './orders/orders.internal-routes.js'
 import { ordersRoutes } from './orders/orders.routes.js'
 import { createOrdersService } from './orders/orders.service.js'
@@ -240,7 +240,7 @@ export async function buildApp({
       await internal.register(creditsInternalRoutes, { ctx })
       await internal.register(qrLoginInternalRoutes, { ctx })
     },
-    { prefix: INTERNAL_PREFIX },
+    // No prefix: each route names its whole path from INTERNAL_ROUTES, the table the gateway calls by.
   )
 
   return app

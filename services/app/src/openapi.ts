@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '@wxgate/internal-api'
 import type { FastifyInstance } from 'fastify'
 
-export const INTERNAL_PREFIX = '/api/v1/internal'
+const INTERNAL_PREFIX = '/api/v1/internal'
 
 const errorBody = {
   description: 'Refused or failed: `code` is stable (docs/errors.md), `message` is for people.',

@@ -1,12 +1,12 @@
 // Internal: POST /credits/consume — idempotent by key, 409 when the balance does not cover it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { CreditsConsumeBody, CreditsConsumeResponse } from '@wxgate/internal-api'
+import { INTERNAL_ROUTES, CreditsConsumeBody, CreditsConsumeResponse } from '@wxgate/internal-api'
 import type { FeatureOptions } from '../app-context.js'
 import { presentLedgerRow } from './credits.service.js'
 
 export const creditsInternalRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { ctx }) => {
   app.post(
-    '/credits/consume',
+    INTERNAL_ROUTES.consumeCredits.path,
     {
       schema: {
         tags: ['internal'],

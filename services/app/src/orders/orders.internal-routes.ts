@@ -1,6 +1,6 @@
 // Internal: PUT /payment/order/update — a verified WeChat Pay notification, recorded once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { OrderUpdateBody, OrderUpdateResponse } from '@wxgate/internal-api'
+import { INTERNAL_ROUTES, OrderUpdateBody, OrderUpdateResponse } from '@wxgate/internal-api'
 import { serviceKitErrors } from '@wxgate/service-kit'
 import type { FeatureOptions } from '../app-context.js'
 import { presentOrder } from './orders.service.js'
@@ -18,7 +18,7 @@ function paidAtTime(text: string): Date | undefined {
 
 export const ordersInternalRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { ctx }) => {
   app.put(
-    '/payment/order/update',
+    INTERNAL_ROUTES.updateOrder.path,
     {
       schema: {
         tags: ['internal'],

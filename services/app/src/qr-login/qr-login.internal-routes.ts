@@ -1,6 +1,6 @@
 // Internal (gateway): POST /binding/create and PUT /binding/update, a QR scan reported by WeChat's push.
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox'
-import { BindingBody, BindingResponse } from '@wxgate/internal-api'
+import { INTERNAL_ROUTES, BindingBody, BindingResponse } from '@wxgate/internal-api'
 import type { FeatureOptions } from '../app-context.js'
 import type { ScanReport } from './qr-login.service.js'
 import type { QrcodeBindingRow } from './qr-login.table.js'
@@ -13,7 +13,7 @@ export const qrLoginInternalRoutes: FastifyPluginCallbackTypebox<FeatureOptions>
   const { qrLogin } = ctx
 
   app.post(
-    '/binding/create',
+    INTERNAL_ROUTES.createBinding.path,
     {
       schema: {
         tags: ['internal'],
@@ -28,7 +28,7 @@ export const qrLoginInternalRoutes: FastifyPluginCallbackTypebox<FeatureOptions>
   )
 
   app.put(
-    '/binding/update',
+    INTERNAL_ROUTES.updateBinding.path,
     {
       schema: {
         tags: ['internal'],

@@ -1,12 +1,16 @@
 // Internal: POST /user/create-or-update (gateway, on subscribe/unsubscribe/scan events).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { CreateOrUpdateUserBody, CreateOrUpdateUserResponse } from '@wxgate/internal-api'
+import {
+  INTERNAL_ROUTES,
+  CreateOrUpdateUserBody,
+  CreateOrUpdateUserResponse,
+} from '@wxgate/internal-api'
 import type { FeatureOptions } from '../app-context.js'
 import { presentUser } from './users.service.js'
 
 export const usersInternalRoutes: FastifyPluginAsyncTypebox<FeatureOptions> = (app, { ctx }) => {
   app.post(
-    '/user/create-or-update',
+    INTERNAL_ROUTES.createOrUpdateUser.path,
     {
       schema: {
         tags: ['internal'],
