@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defineError, isServiceError, listErrorCodes, serviceKitErrors } from './errors.js'
+import { assertErrorsDocumented } from './testing.js'
 
 describe('defineError', () => {
   it('makes a constructor whose instances carry code, status, formatted message and cause', () => {
@@ -60,5 +61,11 @@ describe('listErrorCodes', () => {
     ]) {
       assert.ok(codes.includes(code), code)
     }
+  })
+})
+
+describe('serviceKitErrors and docs/errors.md', () => {
+  it('documents every common code with its status under Common, and no code service-kit lacks', () => {
+    assertErrorsDocumented(serviceKitErrors, 'Common')
   })
 })

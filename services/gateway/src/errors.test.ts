@@ -1,17 +1,14 @@
-import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { listErrorCodes } from '@wxgate/service-kit'
+import { describe, it } from 'node:test'
+import { assertErrorsDocumented } from '@wxgate/service-kit/testing'
 import { GatewayErrors } from './errors.js'
 
 describe('gateway error registry', () => {
-  it('lists every code with its status in docs/errors.md, under Gateway', () => {
-    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')
-    const section = doc.slice(doc.indexOf('## Gateway'))
-    const codes = listErrorCodes(GatewayErrors)
-    assert.ok(codes.length >= 3)
-    for (const { code, statusCode } of codes) {
-      assert.match(section, new RegExp(`\\| \`${code}\` \\| ${statusCode} \\|`), code)
-    }
+  it('documents every code with its status under Gateway in docs/errors.md, and no code it lacks', () => {
+    assertErrorsDocumented(GatewayErrors, 'Gateway')
+  })
+
+  it('keys each code by its own name', () => {
+    for (const [key, ctor] of Object.entries(GatewayErrors)) assert.equal(ctor.code, key)
   })
 })

@@ -4,7 +4,7 @@ import { WeChatProtocolError } from '@wxgate/wechat'
 
 export const GatewayErrors = {
   /** Any failed check of a push (signature, msg_signature, timestamp, appid, decryption): never says which. */
-  PUSH_UNAUTHORIZED: defineError(
+  SIGNATURE_INVALID: defineError(
     'SIGNATURE_INVALID',
     'The request could not be authenticated',
     401,
@@ -45,7 +45,7 @@ export function protocolErrorToHttp(error: WeChatProtocolError): Error {
     case 'AES_KEY_INVALID':
     case 'PADDING_INVALID':
     case 'DECRYPT_FAILED':
-      httpError = new GatewayErrors.PUSH_UNAUTHORIZED()
+      httpError = new GatewayErrors.SIGNATURE_INVALID()
       break
   }
   httpError.cause = error

@@ -102,7 +102,7 @@ export function createPushHandler(options: WeChatPushOptions): PushHandler {
     check(query, contentType, log) {
       const { signature, timestamp, nonce } = query
       const unauthorized = (code: RefusalCode): Error =>
-        invalidPush(log, code, new GatewayErrors.PUSH_UNAUTHORIZED())
+        invalidPush(log, code, new GatewayErrors.SIGNATURE_INVALID())
       if (signature === undefined || timestamp === undefined || nonce === undefined) {
         throw unauthorized('SIGNATURE_MISSING')
       }
@@ -143,7 +143,7 @@ export function createPushHandler(options: WeChatPushOptions): PushHandler {
       if (push.msgSignature !== undefined) {
         await encryptedQueries.mark(push.signature, queryTtlS)
       } else if (await encryptedQueries.wasMarked(push.signature)) {
-        throw invalidPush(log, 'QUERY_DOWNGRADED', new GatewayErrors.PUSH_UNAUTHORIZED())
+        throw invalidPush(log, 'QUERY_DOWNGRADED', new GatewayErrors.SIGNATURE_INVALID())
       }
 
       let msg: InboundMessage

@@ -136,7 +136,7 @@ export function createVerifyFastPath(
   const takenPost = options.taken?.labels({ method: 'POST' })
   const genReqId = createGenReqId(REQUEST_ID_HEADER)
   const log = app.log
-  const unauthorized = refusal(new GatewayErrors.PUSH_UNAUTHORIZED())
+  const unauthorized = refusal(new GatewayErrors.SIGNATURE_INVALID())
   // What a body that never arrives in full maps to: Fastify gives its read error status 400.
   const abandoned = mapError({ statusCode: 400 })
   const duration = app.metrics.httpRequestDuration

@@ -48,17 +48,17 @@ export function wechatVerifyRoutes(
     const echostr = queryString(request.query, 'echostr')
     if (signature === undefined || timestamp === undefined || nonce === undefined) {
       request.log.warn({ code: 'SIGNATURE_MISSING' }, 'wechat push refused')
-      throw new GatewayErrors.PUSH_UNAUTHORIZED()
+      throw new GatewayErrors.SIGNATURE_INVALID()
     }
     // Checked before echostr is looked at: echoing it unchecked would let anyone claim the URL.
     if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {
       request.log.warn({ code: 'SIGNATURE_MISMATCH' }, 'wechat push refused')
-      throw new GatewayErrors.PUSH_UNAUTHORIZED()
+      throw new GatewayErrors.SIGNATURE_INVALID()
     }
     // The contract's answer to anything but a signed echostr is 401, a missing echostr included.
     if (echostr === undefined) {
       request.log.warn({ code: 'ECHOSTR_MISSING' }, 'wechat push refused')
-      throw new GatewayErrors.PUSH_UNAUTHORIZED()
+      throw new GatewayErrors.SIGNATURE_INVALID()
     }
     request.log.info('wechat server URL verified')
     return reply
@@ -79,7 +79,7 @@ export function wechatVerifyRoutes(
     },
     handler: async (request, reply) => {
       const checkedPush = checked.get(request)
-      if (checkedPush === undefined) throw new GatewayErrors.PUSH_UNAUTHORIZED()
+      if (checkedPush === undefined) throw new GatewayErrors.SIGNATURE_INVALID()
       const body = typeof request.body === 'string' ? request.body : ''
       const answer = await push.handle(checkedPush, body, {
         requestId: request.id,
