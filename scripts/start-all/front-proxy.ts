@@ -49,7 +49,8 @@ export function routeRequest(method: string, rawUrl: string): Route {
   if (path === '/api/v1/payment/notify') {
     return method === 'POST' ? { upstream: 'gateway' } : { refuse: 403 }
   }
-  if (path === '/api/v1/internal' || path.startsWith('/api/v1/internal/')) return { refuse: 403 }
+  // nginx's `location ~* ^/api/v1/internal`: any case, and any path that merely begins so.
+  if (path.toLowerCase().startsWith('/api/v1/internal')) return { refuse: 403 }
   if (path.startsWith('/api/v1/')) return { upstream: 'app' }
   if (path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) {
     return { upstream: 'app' }
