@@ -24,7 +24,6 @@ export type { ErrorBody, ValidationIssue } from './error-handler.js'
 export { createLoggerOptions, REDACT_PATHS, REDACTED, redactUrl } from './logger.js'
 export type { CreateLoggerOptionsInput } from './logger.js'
 export {
-  genReqId,
   createGenReqId,
   isValidRequestId,
   REQUEST_ID_HEADER,

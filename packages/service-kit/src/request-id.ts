@@ -18,4 +18,3 @@ export function createGenReqId(header: string = REQUEST_ID_HEADER) {
   }
 }
 
-export const genReqId = createGenReqId()
