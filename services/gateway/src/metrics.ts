@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 
 export interface GatewayMetrics {
-  /** type: subscribe, SCAN, text, … or `invalid`; outcome: delivered, spooled, duplicate, dropped, ignored, rejected. */
+  /** type: subscribe, SCAN, text, … or `invalid`; outcome: delivered, spooled, duplicate, dropped, ignored, rejected, failed (neither delivered nor spooled), delivered_from_spool. */
   wechatEvents: Counter<'type' | 'outcome'>
   /** outcome: success, rejected (sign/appid/mch_id), invalid, not_configured, result_fail, app_refused, app_error, app_unreachable. */
   payNotifications: Counter<'outcome'>

@@ -72,7 +72,7 @@ export function createMemoryDedupeStore(options: MemoryDedupeOptions = {}): Dedu
 export interface RedisDedupeOptions {
   redis: Redis
   keyPrefix?: string
-  /** Close the connection on `close()` (true when the store created it). */
+  /** Close the connection on `close()`: true when the caller hands the connection over to the store. */
   ownsConnection?: boolean
 }
 
