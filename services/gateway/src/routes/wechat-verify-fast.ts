@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Counter } from 'prom-client'
 import { createGenReqId, mapError, REQUEST_ID_HEADER } from '@wxgate/service-kit'
-import { verifyUrlSignature } from '@wxgate/wechat'
+import { checkUrlVerification } from './url-verification.js'
 import { GatewayErrors } from '../errors.js'
 import { createAnswerQueue } from './answer-queue.js'
 import type { PushLog } from '../events/dispatch.js'
@@ -380,24 +380,16 @@ export function createVerifyFastPath(
     const started = performance.now()
     const reqId = genReqId(req)
     incoming(req, reqId, url)
-    const [signature, timestamp, nonce, echostr] =
+    const [signature, timestamp, nonce, given] =
       q === -1
         ? [undefined, undefined, undefined, undefined]
         : readQuery(url.slice(q + 1), VERIFY_SLOTS)
-    if (signature === undefined || timestamp === undefined || nonce === undefined) {
-      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISSING')
+    const checked = checkUrlVerification(token, { signature, timestamp, nonce, echostr: given })
+    if ('refused' in checked) {
+      refuse(res, reqId, started, unauthorized, checked.refused)
       return true
     }
-    // Checked before echostr is looked at: echoing it unchecked would let anyone claim the URL.
-    if (!verifyUrlSignature({ token, timestamp, nonce, signature })) {
-      refuse(res, reqId, started, unauthorized, 'SIGNATURE_MISMATCH')
-      return true
-    }
-    // The contract's answer to anything but a signed echostr is 401, a missing echostr included.
-    if (echostr === undefined) {
-      refuse(res, reqId, started, unauthorized, 'ECHOSTR_MISSING')
-      return true
-    }
+    const { echostr } = checked
     if (infoOn()) log.info({ reqId }, 'wechat server URL verified')
     send(
       res,
