@@ -8,12 +8,12 @@ import { buildService, compileProxyTrust, createLoggerOptions } from '@wxgate/se
 import type { BuildServiceOptions } from '@wxgate/service-kit'
 import { createMessageCrypto } from '@wxgate/wechat'
 import type { GatewayConfig } from './config.js'
-import { isEventJob, runEventJob } from './events/app-calls.js'
+import { isEventJob } from './events/app-calls.js'
 import type { AppCallName, AppClient, EventJob } from './events/app-calls.js'
 import { createMemoryDedupeStore, createRedisDedupeStore } from './events/dedupe.js'
 import type { DedupeStore } from './events/dedupe.js'
-import { withDeadline } from './events/deadline.js'
 import { createEventDispatcher } from './events/dispatch.js'
+import { createSpoolDelivery } from './events/spool-delivery.js'
 import { createGatewayMetrics, statusClass } from './metrics.js'
 import { createEncryptedQueryMarks } from './routes/encrypted-queries.js'
 import { paymentNotifyRoutes } from './routes/payment-notify.js'
@@ -23,7 +23,7 @@ import { createVerifyFastPath, installFastPath } from './routes/wechat-verify-fa
 import { XML_BODY_LIMIT } from './routes/xml-body.js'
 import { openSpool } from './spool/spool.js'
 import { createSpoolWorker } from './spool/spool-worker.js'
-import type { BackoffOptions, DeliveryOutcome } from './spool/spool-worker.js'
+import type { BackoffOptions } from './spool/spool-worker.js'
 
 export interface GatewayDeps {
   /** The internal client to app; default: one built from APP_SERVER_URL and INTERNAL_API_SECRET. */
@@ -45,11 +45,6 @@ export interface GatewayDeps {
   spoolBackoff?: BackoffOptions
   /** Random source of the safe-mode reply prefix. */
   randomBytes?: (size: number) => Buffer
-}
-
-function jobType(job: EventJob): string {
-  if (!job.subscribed) return 'unsubscribe'
-  return job.binding?.event ?? 'subscribe'
 }
 
 export async function buildApp(options: {
@@ -132,37 +127,13 @@ export async function buildApp(options: {
     onDepth: (depth) => metrics.spoolDepth.set(depth),
     onError: (error, entry) =>
       app.log.error({ err: error, entry: entry.id }, 'spool delivery failed'),
-    deliver: async (entry): Promise<DeliveryOutcome> => {
-      const log = app.log.child({ reqId: entry.requestId, spoolEntry: entry.id })
-      const job = entry.payload
-      const result = await withDeadline(deliveryTimeoutMs, (signal) =>
-        runEventJob(client, job, {
-          ...(entry.requestId === undefined ? {} : { requestId: entry.requestId }),
-          signal,
-          observe: observeCall,
-          onUnreachable: (call, error) => log.warn({ err: error, call }, 'app did not answer'),
-        }),
-      )
-      switch (result.outcome) {
-        case 'accepted':
-          if (result.binding === 'refused') {
-            log.warn({ status: result.bindingStatus }, 'app refused the scene binding; dropped')
-          }
-          metrics.wechatEvents.inc({ type: jobType(job), outcome: 'delivered_from_spool' })
-          log.info({ openId: job.openId }, 'spooled event delivered')
-          return 'done'
-        case 'refused':
-          metrics.wechatEvents.inc({ type: jobType(job), outcome: 'dropped' })
-          log.warn(
-            { call: result.call, status: result.status },
-            'app refused a spooled event; dropped',
-          )
-          return 'drop'
-        case 'retry':
-          log.warn({ call: result.call, status: result.status }, 'spooled event not accepted yet')
-          return 'retry'
-      }
-    },
+    deliver: createSpoolDelivery({
+      client,
+      metrics,
+      timeoutMs: deliveryTimeoutMs,
+      observeCall,
+      log: app.log,
+    }),
   })
 
   const dispatcher = createEventDispatcher({

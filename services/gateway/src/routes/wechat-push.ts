@@ -11,7 +11,7 @@ import {
 import type { InboundMessage, MessageCrypto } from '@wxgate/wechat'
 import { GatewayErrors, isProtocolError, protocolErrorToHttp } from '../errors.js'
 import { messageType, SpoolWriteError } from '../events/dispatch.js'
-import type { EventDispatcher, PushLog } from '../events/dispatch.js'
+import type { DispatchContext, EventDispatcher, PushLog } from '../events/dispatch.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { EncryptedQueryMarks } from './encrypted-queries.js'
 import { assertReadableContentType } from './xml-body.js'
@@ -59,12 +59,7 @@ export interface PushHandler {
   /** Checks the query and content type, before a byte of the body is read. Throws the error to answer. */
   check(query: PushQuery, contentType: string | undefined, log: PushLog): CheckedPush
   /** Handles the body of a checked push. Throws the error to answer (an HTTP error, or a bug: 500). */
-  handle(push: CheckedPush, body: string, context: PushContext): Promise<PushAnswer>
-}
-
-export interface PushContext {
-  requestId: string
-  log: PushLog
+  handle(push: CheckedPush, body: string, context: DispatchContext): Promise<PushAnswer>
 }
 
 /** Why a push was refused: for the log only, never for the answer. */
