@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { INTERNAL_ROUTES, signInternalRequest } from '@wxgate/internal-api'
 import { buildApp } from './app.js'
+import { createDb } from './db/create-db.js'
 import { migrateToLatest } from './db/migrate.js'
 import { testDialects } from './db/test-databases.js'
 import { createFakePay } from './testing/fake-pay.js'
@@ -169,7 +170,7 @@ describe('app readiness without its database', () => {
   it('answers /readyz 503 NOT_READY naming the database when it is unreachable', async () => {
     const t = await createTestApp({ dialect: 'sqlite', pay: createFakePay().pay })
     try {
-      await t.app.ctx.db.destroy()
+      await t.db.destroy()
       const res = await t.app.inject({ method: 'GET', url: '/readyz' })
       assert.equal(res.statusCode, 503)
       assert.deepEqual(res.json<{ code: string; details: unknown }>(), {
@@ -200,7 +201,13 @@ describe('app readiness with DB_MIGRATE=false', () => {
       const before = await app.inject({ method: 'GET', url: '/readyz' })
       assert.equal(before.statusCode, 503)
       assert.deepEqual(before.json<{ details: unknown }>().details, { failed: ['database'] })
-      await migrateToLatest(app.ctx.db)
+      // `npm run migrate`, as an operator would run it beside the app.
+      const migrator = createDb({ dialect: 'sqlite', path: join(dir, 'app.sqlite') })
+      try {
+        await migrateToLatest(migrator)
+      } finally {
+        await migrator.destroy()
+      }
       const afterMigrate = await app.inject({ method: 'GET', url: '/readyz' })
       assert.equal(afterMigrate.statusCode, 200)
     } finally {

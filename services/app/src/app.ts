@@ -25,8 +25,10 @@ import { installInternalGuard } from './internal/internal-guard.js'
 import { createRedisNonceStore } from './internal/redis-nonce-store.js'
 import { createReconcileJob, type ReconcileJob } from './jobs/reconcile-orders.js'
 import { menusRoutes } from './menus/menus.routes.js'
+import { createMenusService } from './menus/menus.service.js'
 import { createAppMetrics } from './metrics/app-metrics.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
+import { createOAuthService } from './oauth/oauth.service.js'
 import { registerOpenApi } from './openapi.js'
 import { ordersInternalRoutes } from './orders/orders.internal-routes.js'
 import { ordersRoutes } from './orders/orders.routes.js'
@@ -155,11 +157,7 @@ export async function buildApp({
   const users = createUsersService({ db, now })
   const ctx: AppContext = {
     config,
-    db,
     now,
-    logger: app.log,
-    wechatApi,
-    pay,
     sessions,
     users,
     // One service for the public QR login routes and the gateway's internal binding routes.
@@ -172,9 +170,19 @@ export async function buildApp({
       expireS: config.qrLoginExpireS,
       now,
     }),
+    oauth: createOAuthService({
+      db,
+      wechatApi,
+      users,
+      sessions,
+      appId: config.wechat.appId,
+      openBaseUrl: config.wechat.openBaseUrl,
+      now,
+      logger: app.log,
+    }),
+    menus: createMenusService({ wechatApi }),
     rateLimiter:
       redis !== undefined ? createRedisRateLimiter(redis) : createMemoryRateLimiter({ now }),
-    redis,
     catalog,
     orders,
     credits: createCreditsService({ db, now }),

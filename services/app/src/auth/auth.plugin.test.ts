@@ -26,7 +26,7 @@ for (const dialect of testDialects()) {
     })
 
     async function orderCount(): Promise<number> {
-      const row = await t.app.ctx.db
+      const row = await t.db
         .selectFrom('payment_orders')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow()

@@ -122,7 +122,7 @@ for (const dialect of testDialects()) {
         headers: { 'content-type': 'application/json' },
       })
       assert.equal(invalidBody.statusCode, 401, 'unsigned: 401 before the body is judged')
-      const rows = await t.app.ctx.db
+      const rows = await t.db
         .selectFrom('wechat_users')
         .select('id')
         .where('openid', 'in', ['o_guard_401', 'o_guard_evil'])

@@ -3,10 +3,9 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FeatureOptions } from '../app-context.js'
 import { createAdminKeyGuard } from './admin-key.js'
 import { AdminKeyHeaders, CreateMenuBody, GetMenuResponse, OkResponse } from './menus.schemas.js'
-import { createMenusService } from './menus.service.js'
 
 export const menusRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (app, { ctx }, done) => {
-  const menus = createMenusService({ wechatApi: ctx.wechatApi })
+  const { menus } = ctx
   const requireAdminKey = createAdminKeyGuard(ctx.config.adminApiKey)
   const security = [{ adminKey: [] }]
 

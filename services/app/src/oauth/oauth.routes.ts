@@ -9,19 +9,9 @@ import {
   LoginResponse,
   OAuthLoginQuery,
 } from './oauth.schemas.js'
-import { createOAuthService } from './oauth.service.js'
 
 export const oauthRoutes: FastifyPluginCallbackTypebox<FeatureOptions> = (app, { ctx }, done) => {
-  const oauth = createOAuthService({
-    db: ctx.db,
-    wechatApi: ctx.wechatApi,
-    users: ctx.users,
-    sessions: ctx.sessions,
-    appId: ctx.config.wechat.appId,
-    openBaseUrl: ctx.config.wechat.openBaseUrl,
-    now: () => ctx.now(),
-    logger: ctx.logger,
-  })
+  const { oauth } = ctx
 
   app.get(
     '/api/v1/auth/wechat/authorize-url',

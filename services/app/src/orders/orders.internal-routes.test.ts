@@ -58,7 +58,7 @@ for (const dialect of testDialects()) {
       assert.equal(answers.filter((a) => a.json<{ changed: boolean }>().changed).length, 1)
       const credits = await t.app.inject({ method: 'GET', url: '/api/v1/user/credits', headers })
       assert.deepEqual(credits.json(), { credits: 100 })
-      const ledger = await t.app.ctx.db
+      const ledger = await t.db
         .selectFrom('credit_ledger')
         .select('id')
         .where('ref', '=', outTradeNo)

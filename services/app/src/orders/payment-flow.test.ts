@@ -136,7 +136,7 @@ for (const dialect of testDialects()) {
       assert.ok(report.paid >= 1, JSON.stringify(report))
       assert.equal(await status(headers, outTradeNo), 'paid')
       assert.equal(await credits(headers), 500)
-      const ledger = await t.app.ctx.db
+      const ledger = await t.db
         .selectFrom('credit_ledger')
         .select('id')
         .where('ref', '=', outTradeNo)
@@ -190,13 +190,13 @@ for (const dialect of testDialects()) {
     })
 
     it('survives an access token invalidated mid-run (40001): one refresh, then success', async () => {
-      sim.platform.addUser({ openId: 'o_flow_token', subscribed: true })
-      const before = await t.app.ctx.wechatApi.getUserInfo('o_flow_token')
-      assert.equal(before.subscribed, true)
+      // A login QR code is made with the access token.
+      const qrCode = () => t.app.inject({ method: 'POST', url: '/api/v1/auth/wechat/qrcode' })
+      assert.equal((await qrCode()).statusCode, 200)
       const tokensBefore = sim.records.tokenRequests.length
       sim.platform.invalidateAccessTokens()
-      const afterInvalidation = await t.app.ctx.wechatApi.getUserInfo('o_flow_token')
-      assert.equal(afterInvalidation.openId, 'o_flow_token')
+      const afterInvalidation = await qrCode()
+      assert.equal(afterInvalidation.statusCode, 200, afterInvalidation.body)
       assert.equal(sim.records.tokenRequests.length, tokensBefore + 1)
       assert.ok(sim.records.apiCalls.some((c) => c.errcode === 40001))
     })

@@ -2,8 +2,10 @@
 import { signInternalRequest } from '@wxgate/internal-api'
 import type { WeChatApiClient } from '@wxgate/wechat'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Kysely } from 'kysely'
 import { buildApp } from '../app.js'
 import type { AppConfig } from '../config.js'
+import type { Database } from '../db/database.js'
 import { createTestDatabase, type TestDialect } from '../db/test-databases.js'
 import type { PayApi } from '../wechat/pay-api.js'
 import { testConfig } from './test-config.js'
@@ -11,6 +13,8 @@ import { testConfig } from './test-config.js'
 export interface TestApp {
   app: FastifyInstance
   config: AppConfig
+  /** The app's database, for what a test checks beneath the API. */
+  db: Kysely<Database>
   dialect: TestDialect
   /** Creates (or reuses) the user and returns a Bearer token for it. */
   login(
@@ -62,6 +66,7 @@ export async function createTestApp({
   return {
     app,
     config,
+    db: database.db,
     dialect,
     async login(openId) {
       const { user } = await app.ctx.users.createOrUpdate({ openId, subscribed: true })
