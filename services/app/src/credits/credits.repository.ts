@@ -1,5 +1,6 @@
 // Queries on credit_ledger; works over the app's Kysely or a transaction of it.
 import type { Kysely } from 'kysely'
+import { affectedRows } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
 import { prepareQuery } from '../db/prepared.js'
 import type { LedgerRow } from './credits.table.js'
@@ -69,7 +70,7 @@ export function createCreditsRepository(db: Kysely<Database>) {
      */
     async insertWithCurrentBalance(row: LedgerEntry): Promise<boolean> {
       const result = await insertReadingBalance.execute(db, row)
-      return Number(result.numAffectedRows ?? 0n) > 0
+      return affectedRows(result) > 0
     },
 
     findById(id: number): Promise<LedgerRow | undefined> {

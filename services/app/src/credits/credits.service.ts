@@ -6,7 +6,7 @@ import { inTransaction } from '../db/transaction.js'
 import type { Database } from '../db/database.js'
 import { AppErrors } from '../errors.js'
 import { createUsersRepository } from '../users/users.repository.js'
-import { toIso } from '../users/users.service.js'
+import { toIso } from '../iso-time.js'
 import { createCreditsRepository } from './credits.repository.js'
 import type { LedgerRow } from './credits.table.js'
 

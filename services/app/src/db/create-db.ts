@@ -100,7 +100,14 @@ export function isUniqueViolation(error: unknown): boolean {
   )
 }
 
-/** Rows changed by an update/delete, on both dialects. */
-export function affectedRows(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number {
-  return Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n)
+/**
+ * Rows an update, delete or insert changed, on both dialects: a builder's result (`numUpdatedRows`,
+ * `numDeletedRows`) or a compiled query's (`numAffectedRows`, db/prepared.ts).
+ */
+export function affectedRows(result: {
+  numUpdatedRows?: bigint
+  numDeletedRows?: bigint
+  numAffectedRows?: bigint
+}): number {
+  return Number(result.numUpdatedRows ?? result.numDeletedRows ?? result.numAffectedRows ?? 0n)
 }

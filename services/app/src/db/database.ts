@@ -1,5 +1,4 @@
 // The schema as Kysely types, described once; every table's Row types live in its feature's *.table.ts.
-import type { Kysely } from 'kysely'
 import type { CreditLedgerTable } from '../credits/credits.table.js'
 import type { OAuthStatesTable } from '../oauth/oauth.table.js'
 import type { PaymentOrdersTable } from '../orders/orders.table.js'
@@ -13,5 +12,3 @@ export interface Database {
   payment_orders: PaymentOrdersTable
   credit_ledger: CreditLedgerTable
 }
-
-export type Db = Kysely<Database>

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Kysely } from 'kysely'
 import type { Database } from './database.js'
-import { prepareQuery, rowsAffected } from './prepared.js'
+import { affectedRows } from './create-db.js'
+import { prepareQuery } from './prepared.js'
 import {
   createTestDatabase,
   insertTestUser,
@@ -44,14 +45,14 @@ for (const dialect of testDialects()) {
     it("puts each call's values where the markers were, keeping the constants", async () => {
       const db = database.db
       assert.equal(
-        rowsAffected(
+        affectedRows(
           await addCredits.execute(db, { openid: 'o-a', delta: 5, now: 7, minimum: 10 }),
         ),
         1,
       )
       // Same compiled statement, other values: o-b has 0 < minimum, so nothing matches.
       assert.equal(
-        rowsAffected(await addCredits.execute(db, { openid: 'o-b', delta: 5, now: 8, minimum: 1 })),
+        affectedRows(await addCredits.execute(db, { openid: 'o-b', delta: 5, now: 8, minimum: 1 })),
         0,
       )
       const { rows } = await selectUser.execute(db, { openid: 'o-a', label: null })

@@ -59,8 +59,3 @@ export function prepareQuery<DB, Params extends Record<string, unknown>, Row>(
     },
   }
 }
-
-/** Rows an update or delete matched (its `numAffectedRows`), as `affectedRows` reads a builder's result. */
-export function rowsAffected(result: QueryResult<unknown>): number {
-  return Number(result.numAffectedRows ?? 0n)
-}

@@ -2,7 +2,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import { affectedRows } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
-import { rowsAffected, prepareQuery } from '../db/prepared.js'
+import { prepareQuery } from '../db/prepared.js'
 import type { NewOrderRow, OrderRow, OrderStatus, TradeType } from './orders.table.js'
 
 // The two statements of every payment notification, compiled once (db/prepared.ts says why).
@@ -120,7 +120,7 @@ export function createOrdersRepository(db: Kysely<Database>) {
       },
     ): Promise<boolean> {
       const result = await markPaidIfUnpaid.execute(db, { outTradeNo, ...fields })
-      return rowsAffected(result) > 0
+      return affectedRows(result) > 0
     },
 
     async markClosed(id: number, now: number): Promise<boolean> {

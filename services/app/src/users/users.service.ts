@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Static } from 'typebox'
 import { isUniqueViolation } from '../db/create-db.js'
 import type { Database } from '../db/database.js'
+import { toIso } from '../iso-time.js'
 import { createUsersRepository, type ProfileFields } from './users.repository.js'
 import type { UserSchema } from './users.schemas.js'
 import type { UserRow } from './users.table.js'
@@ -30,11 +31,6 @@ export function presentUser(row: UserRow, now: number): PresentedUser {
     member_expires_at: toIso(row.member_expires_at),
     nickname: row.nickname,
   }
-}
-
-/** Unix ms (or null) as ISO-8601 UTC. */
-export function toIso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString()
 }
 
 export class UserVanishedError extends Error {

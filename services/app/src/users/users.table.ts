@@ -1,5 +1,5 @@
 // The wechat_users table: one row per openid, with its credits balance and membership expiry.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { Generated, Selectable } from 'kysely'
 
 export interface WechatUsersTable {
   id: Generated<number>
@@ -18,5 +18,3 @@ export interface WechatUsersTable {
 }
 
 export type UserRow = Selectable<WechatUsersTable>
-export type NewUserRow = Insertable<WechatUsersTable>
-export type UserUpdate = Updateable<WechatUsersTable>
