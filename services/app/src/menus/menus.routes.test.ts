@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { testDialects } from '../db/test-databases.js'
-import { startLoginTestApp } from '../oauth/login-test-app.js'
-import type { LoginTestApp } from '../oauth/login-test-app.js'
+import { startLoginTestApp } from '../testing/login-test-app.js'
+import type { LoginTestApp } from '../testing/login-test-app.js'
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef'
 

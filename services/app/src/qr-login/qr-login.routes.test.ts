@@ -1,10 +1,11 @@
 // QR login through app.inject(): qrcode → check-follow pending → signed binding/update → scanned → expired.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { INTERNAL_ROUTES } from '@wxgate/internal-api'
 import { testDialects } from '../db/test-databases.js'
 import { LOGIN_RATE_RULES } from '../oauth/login-rate-limit.js'
-import { startLoginTestApp } from '../oauth/login-test-app.js'
-import type { LoginTestApp } from '../oauth/login-test-app.js'
+import { startLoginTestApp } from '../testing/login-test-app.js'
+import type { LoginTestApp } from '../testing/login-test-app.js'
 
 interface QrAnswer {
   scene_str: string
@@ -56,7 +57,7 @@ for (const dialect of testDialects()) {
     }
 
     function scan(sceneStr: string, openid: string, event = 'SCAN', at = eventTime()) {
-      return t.internal('PUT', '/binding/update', {
+      return t.internal('PUT', INTERNAL_ROUTES.updateBinding.path, {
         scene_str: sceneStr,
         openid,
         event,
@@ -215,8 +216,8 @@ for (const dialect of testDialects()) {
       const scene = `channel_${dialect}_${Date.now()}`
       const openId = newOpenId()
       const body = { scene_str: scene, openid: openId, event: 'subscribe', event_time: eventTime() }
-      const a = await t.internal('POST', '/binding/create', body)
-      const b = await t.internal('POST', '/binding/create', body)
+      const a = await t.internal('POST', INTERNAL_ROUTES.createBinding.path, body)
+      const b = await t.internal('POST', INTERNAL_ROUTES.createBinding.path, body)
       assert.equal(a.statusCode, 200, a.body)
       assert.equal(b.statusCode, 200, b.body)
       assert.deepEqual(a.json(), {
@@ -238,10 +239,10 @@ for (const dialect of testDialects()) {
       // records it with binding/create and welcomes them (an update that landed meant "logged in").
       const nextScanner = newOpenId()
       const next = { ...body, openid: nextScanner, event: 'SCAN', event_time: body.event_time + 5 }
-      const later = await t.internal('PUT', '/binding/update', next)
+      const later = await t.internal('PUT', INTERNAL_ROUTES.updateBinding.path, next)
       assert.equal(later.statusCode, 404)
       assert.equal(later.json<{ code: string }>().code, 'QR_SCENE_NOT_FOUND')
-      const recorded = await t.internal('POST', '/binding/create', next)
+      const recorded = await t.internal('POST', INTERNAL_ROUTES.createBinding.path, next)
       assert.equal(recorded.statusCode, 200, recorded.body)
       assert.equal(recorded.json<{ binding: { openid: string } }>().binding.openid, nextScanner)
       // A channel scene is not a login: nobody can poll a session out of it.

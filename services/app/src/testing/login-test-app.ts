@@ -1,4 +1,6 @@
-// Test support for the login features: app (buildApp) on a fresh test database, wired to a WeChat simulator.
+// Test support for the features that talk to WeChat (login, QR codes, menus): app (buildApp) on a fresh
+// test database, wired to a WeChat simulator, with a clock the test moves. testing/test-app.ts is the
+// lighter harness, with fakes instead of the simulator.
 import { signInternalRequest } from '@wxgate/internal-api'
 import { createSimulator } from '@wxgate/simulator'
 import type { Simulator } from '@wxgate/simulator'
@@ -7,11 +9,7 @@ import { buildApp } from '../app.js'
 import type { AppConfig } from '../config.js'
 import { createTestDatabase } from '../db/test-databases.js'
 import type { TestDatabase, TestDialect } from '../db/test-databases.js'
-import { testConfig } from '../testing/test-config.js'
-
-export const TEST_APP_ID = 'wx1234567890abcdef'
-export const TEST_APP_SECRET = 'test-app-secret-0123456789abcdef'
-export const TEST_INTERNAL_SECRET = 'internal-secret-0123456789abcdef-0123456789'
+import { TEST_ENV, testConfig } from './test-config.js'
 
 export interface LoginTestApp {
   app: FastifyInstance
@@ -21,7 +19,7 @@ export interface LoginTestApp {
   /** App's clock (unix ms): starts at the real time, moves only with `advance`. */
   now(): number
   advance(ms: number): void
-  /** A correctly signed internal call (`path` under /api/v1/internal). */
+  /** A correctly signed internal call (`path` as in INTERNAL_ROUTES, as TestApp's `internal` takes it). */
   internal(method: 'POST' | 'PUT', path: string, body: unknown): Promise<LightMyRequestResponse>
   close(): Promise<void>
 }
@@ -31,8 +29,8 @@ export async function startLoginTestApp(
   env: Record<string, string> = {},
 ): Promise<LoginTestApp> {
   const sim = await createSimulator({
-    appId: TEST_APP_ID,
-    appSecret: TEST_APP_SECRET,
+    appId: TEST_ENV.WECHAT_APPID,
+    appSecret: TEST_ENV.WECHAT_SECRET,
     token: 'wechat-token',
     mchId: '1900000109',
     payApiKey: 'pay-api-key-0123456789abcdef01234',
@@ -41,16 +39,12 @@ export async function startLoginTestApp(
   try {
     const baseUrl = await sim.listen({ host: '127.0.0.1', port: 0 })
     const config = testConfig({
-      WECHAT_APPID: TEST_APP_ID,
-      WECHAT_SECRET: TEST_APP_SECRET,
-      WECHAT_TOKEN: 'wechat-token',
       WECHAT_PAY_MCHID: '1900000109',
       WECHAT_PAY_API_KEY: 'pay-api-key-0123456789abcdef01234',
       WECHAT_API_BASE_URL: baseUrl,
       WECHAT_PAY_API_BASE_URL: baseUrl,
       WECHAT_OPEN_BASE_URL: baseUrl,
       WECHAT_MP_BASE_URL: baseUrl,
-      INTERNAL_API_SECRET: TEST_INTERNAL_SECRET,
       ...env,
     })
     let clock = Date.now()
@@ -66,11 +60,10 @@ export async function startLoginTestApp(
       advance(ms) {
         clock += ms
       },
-      internal(method, path, body) {
-        const pathAndQuery = `/api/v1/internal${path}`
+      internal(method, pathAndQuery, body) {
         const payload = JSON.stringify(body)
         const headers = signInternalRequest({
-          secret: TEST_INTERNAL_SECRET,
+          secret: config.internal.secret,
           method,
           pathAndQuery,
           body: payload,
