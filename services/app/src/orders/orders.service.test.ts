@@ -71,11 +71,9 @@ for (const dialect of testDialects()) {
       }
     }
 
-    before(async () => {
-      database = await createTestDatabase(dialect)
-      users = createUsersService({ db: database.db, now })
-      credits = createCreditsService({ db: database.db, now })
-      orders = createOrdersService({
+    /** An orders service on the test database, as one app instance has it. */
+    function ordersService() {
+      return createOrdersService({
         db: database.db,
         now,
         pay: fake.pay,
@@ -84,6 +82,13 @@ for (const dialect of testDialects()) {
         orderExpireS: 7200,
         onPaid: (order) => paidEvents.push(order.out_trade_no),
       })
+    }
+
+    before(async () => {
+      database = await createTestDatabase(dialect)
+      users = createUsersService({ db: database.db, now })
+      credits = createCreditsService({ db: database.db, now })
+      orders = ordersService()
     })
     after(async () => {
       await database.destroy()
@@ -515,14 +520,7 @@ for (const dialect of testDialects()) {
       })
 
       it('asks WeChat once per order when two app instances reconcile at once', async () => {
-        const other = createOrdersService({
-          db: database.db,
-          now,
-          pay: fake.pay,
-          catalog: createCatalog(BUILT_IN_CATALOG),
-          notifyUrl: 'https://example.com/notify',
-          orderExpireS: 7200,
-        })
+        const other = ordersService()
         const user = await newUser('o_two_instances')
         const pending = await preparedOrder(user)
         const expiring = await preparedOrder(user)
