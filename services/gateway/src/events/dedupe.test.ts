@@ -46,14 +46,27 @@ describe('in-process dedupe store', () => {
     assert.equal(await store.claim('evt:o1:1', 60), true)
   })
 
-  it('evicts the least recently seen claims beyond its size', async () => {
-    const store = createMemoryDedupeStore({ maxEntries: 2 })
-    await store.claim('a', 60)
-    await store.claim('b', 60)
-    assert.equal(await store.claim('a', 60), false, 'a retry of a refreshes it')
-    await store.claim('c', 60)
-    assert.equal(await store.claim('b', 60), true, 'b was the least recently seen: evicted')
-    assert.equal(await store.claim('c', 60), false)
+  it('beyond its size, drops the keys that expire soonest', async () => {
+    const store = createMemoryDedupeStore({ maxEntries: 2, now: () => 1_000_000 })
+    await store.hold('long', 3600)
+    await store.claim('short', 60)
+    await store.claim('c', 600)
+    assert.equal(await store.isHeld('short'), false, 'expired first: dropped')
+    assert.equal(await store.isHeld('long'), true)
+    assert.equal(await store.isHeld('c'), true)
+  })
+
+  it('lets expired keys go, so it shrinks back as time passes', async () => {
+    let now = 1_000_000
+    const store = createMemoryDedupeStore({ now: () => now })
+    for (let i = 0; i < 50_000; i += 1) await store.hold(`query-aes:${i}`.padEnd(60, 'x'), 601)
+    for (let i = 0; i < 20_000; i += 1) await store.claim(`evt:${i}`, 3)
+    await store.hold('evt:0', 3600)
+    assert.equal(await store.isHeld('query-aes:1'.padEnd(60, 'x')), true)
+    now += 602_000
+    assert.equal(await store.isHeld('query-aes:1'.padEnd(60, 'x')), false)
+    assert.equal(await store.isHeld('evt:0'), true, 'held for its hour, not its first 3 s')
+    assert.equal(store.size(), 1, 'only the event held for an hour is left')
   })
 })
 

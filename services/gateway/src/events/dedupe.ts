@@ -1,4 +1,5 @@
 // Claims for inbound messages, so WeChat's retries of one message have one effect (Redis or in-process).
+import { hash } from 'node:crypto'
 import { closeRedisClient } from '@wxgate/service-kit'
 import type { Redis } from 'ioredis'
 
@@ -18,52 +19,121 @@ export interface DedupeStore {
 }
 
 export interface MemoryDedupeOptions {
-  /** Least recently seen entries are evicted beyond this many. */
+  /** Beyond this many live keys, those expiring soonest are dropped first. */
   maxEntries?: number
   now?: () => number
 }
 
-/** In-process LRU + TTL; one instance only. */
-export function createMemoryDedupeStore(options: MemoryDedupeOptions = {}): DedupeStore {
-  const { maxEntries = 200_000, now = Date.now } = options
-  // Map keeps insertion order, so the first key is always the least recently seen one.
+/** One TTL's keys in the order they were given it, which is also the order they expire in. */
+interface ExpiryQueue {
+  keys: string[]
+  expiries: number[]
+  head: number
+}
+
+/**
+ * In-process claims, for one gateway. Expired keys leave as time passes: a store that only evicted
+ * beyond its size sat at its size for ever, which at 200,000 keys of ~360 bytes was most of a
+ * gateway's 100 MiB. Each TTL (a claim's handling time, a held event's hour, a query mark's 601 s) has
+ * its own queue, in expiry order; a key whose expiry has changed since leaves its old place unread.
+ * Keys are hashed: a push's key is made of slices of its request (URL, decrypted XML), and a slice
+ * keeps its whole parent string alive. At the default size the store holds at most ~12 MB.
+ */
+export function createMemoryDedupeStore(
+  options: MemoryDedupeOptions = {},
+): DedupeStore & { size(): number } {
+  const { maxEntries = 100_000, now = Date.now } = options
   const expiries = new Map<string, number>()
-  /** (Re)inserts `key` at the young end, evicting the least recently seen beyond maxEntries. */
-  const remember = (key: string, expiry: number): void => {
-    expiries.delete(key)
-    expiries.set(key, expiry)
-    while (expiries.size > maxEntries) {
-      const oldest = expiries.keys().next()
-      if (oldest.done === true) break
-      expiries.delete(oldest.value)
+  const queues = new Map<number, ExpiryQueue>()
+
+  /** Drops the front entry of `queue`: its key too, unless the key has moved on since. */
+  const dropFront = (queue: ExpiryQueue): void => {
+    const key = queue.keys[queue.head] as string
+    if (expiries.get(key) === queue.expiries[queue.head]) expiries.delete(key)
+    queue.head += 1
+    if (queue.head >= 1024 && queue.head * 2 >= queue.keys.length) {
+      queue.keys = queue.keys.slice(queue.head)
+      queue.expiries = queue.expiries.slice(queue.head)
+      queue.head = 0
     }
   }
-  return {
-    claim(key, ttlS) {
-      const at = now()
-      const expiry = expiries.get(key)
-      if (expiry !== undefined && expiry > at) {
-        // Seen again (a retry): move it to the young end, its expiry unchanged.
-        remember(key, expiry)
-        return Promise.resolve(false)
+
+  const dropExpired = (at: number): void => {
+    for (const queue of queues.values()) {
+      while (queue.head < queue.keys.length && (queue.expiries[queue.head] as number) <= at) {
+        dropFront(queue)
       }
-      remember(key, at + ttlS * 1000)
+    }
+  }
+
+  /** The queue whose front expires first (undefined when all are empty). */
+  const soonest = (): ExpiryQueue | undefined => {
+    let first: ExpiryQueue | undefined
+    for (const queue of queues.values()) {
+      if (queue.head === queue.keys.length) continue
+      if (
+        first === undefined ||
+        (queue.expiries[queue.head] as number) < (first.expiries[first.head] as number)
+      ) {
+        first = queue
+      }
+    }
+    return first
+  }
+
+  const remember = (key: string, ttlS: number, at: number): void => {
+    const expiry = at + ttlS * 1000
+    expiries.set(key, expiry)
+    let queue = queues.get(ttlS)
+    if (queue === undefined) {
+      queue = { keys: [], expiries: [], head: 0 }
+      queues.set(ttlS, queue)
+    }
+    queue.keys.push(key)
+    queue.expiries.push(expiry)
+    while (expiries.size > maxEntries) {
+      const first = soonest()
+      if (first === undefined) break
+      dropFront(first)
+    }
+  }
+
+  const lookup = (rawKey: string, at: number): { key: string; held: boolean } => {
+    dropExpired(at)
+    const key = hash('sha1', rawKey, 'base64')
+    const expiry = expiries.get(key)
+    return { key, held: expiry !== undefined && expiry > at }
+  }
+
+  return {
+    claim(rawKey, ttlS) {
+      const at = now()
+      const { key, held } = lookup(rawKey, at)
+      // Seen again (a retry) while held: its expiry stays what it was.
+      if (held) return Promise.resolve(false)
+      remember(key, ttlS, at)
       return Promise.resolve(true)
     },
-    hold(key, ttlS) {
-      remember(key, now() + ttlS * 1000)
+    hold(rawKey, ttlS) {
+      const at = now()
+      remember(lookup(rawKey, at).key, ttlS, at)
       return Promise.resolve()
     },
-    isHeld(key) {
-      const expiry = expiries.get(key)
-      return Promise.resolve(expiry !== undefined && expiry > now())
+    isHeld(rawKey) {
+      return Promise.resolve(lookup(rawKey, now()).held)
     },
-    release(key) {
-      expiries.delete(key)
+    release(rawKey) {
+      expiries.delete(hash('sha1', rawKey, 'base64'))
       return Promise.resolve()
+    },
+    /** Live keys (what is held, expired ones left as time passes). */
+    size() {
+      dropExpired(now())
+      return expiries.size
     },
     close() {
       expiries.clear()
+      queues.clear()
       return Promise.resolve()
     },
   }
