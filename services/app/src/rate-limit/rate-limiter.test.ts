@@ -17,6 +17,30 @@ describe('createMemoryRateLimiter', () => {
     clock += 7_000
     assert.equal((await limiter.hit('ip:1', rule)).allowed, true, 'a new window starts')
   })
+
+  it('keeps at most maxWindows windows, dropping the oldest', async () => {
+    const clock = 1_000_000
+    const limiter = createMemoryRateLimiter({ now: () => clock, maxWindows: 2 })
+    const rule = { limit: 1, windowS: 60 }
+    assert.equal((await limiter.hit('a', rule)).allowed, true)
+    assert.equal((await limiter.hit('a', rule)).allowed, false)
+    await limiter.hit('b', rule)
+    await limiter.hit('c', rule)
+    assert.equal((await limiter.hit('a', rule)).allowed, true, "a's window was the oldest: dropped")
+    assert.equal((await limiter.hit('c', rule)).allowed, false, "c's is kept")
+  })
+
+  it('keeps windows of different lengths apart, each expiring on its own', async () => {
+    let clock = 1_000_000
+    const limiter = createMemoryRateLimiter({ now: () => clock })
+    const minute = { limit: 1, windowS: 60 }
+    const hour = { limit: 1, windowS: 3600 }
+    await limiter.hit('m', minute)
+    await limiter.hit('h', hour)
+    clock += 61_000
+    assert.equal((await limiter.hit('m', minute)).allowed, true)
+    assert.equal((await limiter.hit('h', hour)).allowed, false)
+  })
 })
 
 describe('createRedisRateLimiter', () => {
