@@ -169,6 +169,7 @@ export async function buildApp({
       mpBaseUrl: config.wechat.mpBaseUrl,
       expireS: config.qrLoginExpireS,
       now,
+      logger: app.log,
     }),
     oauth: createOAuthService({
       db,

@@ -51,7 +51,12 @@ export function createOAuthService(deps: OAuthServiceDeps) {
     if (!isAbsoluteHttpUrl(input.redirectUri)) throw new AppErrors.REDIRECT_URI_INVALID()
     const at = deps.now()
     // Expired states can never be consumed; dropping them here keeps the table at ~10 minutes of traffic.
-    await states.deleteExpired(at)
+    // Best effort: two of these at once may deadlock on MySQL, and the new state is good either way.
+    try {
+      await states.deleteExpired(at)
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'expired OAuth states not deleted')
+    }
     const state = randomState()
     await states.insert({
       state,

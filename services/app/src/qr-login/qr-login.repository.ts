@@ -23,6 +23,16 @@ export function createQrLoginRepository(db: Kysely<Database>) {
         .executeTakeFirst()
     },
 
+    /** Drops login scenes that expired before `before`, scanned or not. */
+    async deleteLoginScenesExpiredBefore(before: number): Promise<number> {
+      const result = await db
+        .deleteFrom('wechat_qrcode_bindings')
+        .where('purpose', '=', 'login')
+        .where('expires_at', '<', before)
+        .executeTakeFirst()
+      return affectedRows(result)
+    },
+
     async insertLoginScene(fields: {
       sceneStr: string
       ticket: string

@@ -5,6 +5,7 @@ import { INTERNAL_ROUTES } from '@wxgate/internal-api'
 import { testDialects } from '../db/test-databases.js'
 import { LOGIN_RATE_RULES } from '../oauth/login-rate-limit.js'
 import { startLoginTestApp } from '../testing/login-test-app.js'
+import { LOGIN_SCENE_KEPT_MS } from './qr-login.service.js'
 import type { LoginTestApp } from '../testing/login-test-app.js'
 
 interface QrAnswer {
@@ -200,6 +201,19 @@ for (const dialect of testDialects()) {
       const res = (await check(qr.scene_str)).json<CheckAnswer>()
       assert.equal(res.status, 'expired')
       assert.equal(res.token, undefined)
+    })
+
+    it('keeps an expired code a day, then a new code takes it away (check-follow: expired, then 404)', async () => {
+      const old = await createQr('10.9.9.9')
+      t.advance(120_000 + LOGIN_SCENE_KEPT_MS - 1_000)
+      await createQr('10.9.9.9')
+      assert.equal((await check(old.scene_str)).json<CheckAnswer>().status, 'expired')
+      t.advance(2_000)
+      const fresh = await createQr('10.9.9.9')
+      const gone = await check(old.scene_str)
+      assert.equal(gone.statusCode, 404)
+      assert.equal(gone.json<{ code: string }>().code, 'QR_SCENE_NOT_FOUND')
+      assert.equal((await check(fresh.scene_str)).json<CheckAnswer>().status, 'pending')
     })
 
     it('answers 404 for an unknown scene, publicly and internally', async () => {

@@ -2,6 +2,7 @@
 import { LOGIN_SCENE_PREFIX } from '@wxgate/internal-api'
 import { randomNonce, showQrCodeUrl } from '@wxgate/wechat'
 import type { WeChatApiClient } from '@wxgate/wechat'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { SessionIssuer } from '../auth/session.js'
 import { isUniqueViolation } from '../db/create-db.js'
@@ -52,7 +53,15 @@ export interface QrLoginServiceDeps {
   expireS: number
   now: () => number
   randomScene?: () => string
+  /** Where a failed clean-up of old scenes is said (it never fails a login). */
+  logger?: Pick<FastifyBaseLogger, 'warn'>
 }
+
+/**
+ * How long an expired login scene is kept: check-follow answers `expired` for it meanwhile (then 404).
+ * WeChat sends no scan for an expired code, so nothing else asks about it.
+ */
+export const LOGIN_SCENE_KEPT_MS = 86_400_000
 
 export function createQrLoginService(deps: QrLoginServiceDeps) {
   const bindings = createQrLoginRepository(deps.db)
@@ -76,6 +85,13 @@ export function createQrLoginService(deps: QrLoginServiceDeps) {
     const expireSeconds = Math.min(qr.expireSeconds ?? deps.expireS, deps.expireS)
     const expiresAt = createdAt + expireSeconds * 1000
     await bindings.insertLoginScene({ sceneStr, ticket: qr.ticket, createdAt, expiresAt })
+    // Every anonymous POST …/qrcode adds a row: the old ones go here, a day after they expired. Best
+    // effort: two of these at once may deadlock on MySQL, and the code just made is good either way.
+    try {
+      await bindings.deleteLoginScenesExpiredBefore(createdAt - LOGIN_SCENE_KEPT_MS)
+    } catch (error) {
+      deps.logger?.warn({ err: error }, 'expired login scenes not deleted')
+    }
     return {
       sceneStr,
       ticket: qr.ticket,

@@ -6,6 +6,7 @@ import * as loginIndexes from './0002-login-indexes.js'
 import * as exactIdentifiers from './0003-exact-identifiers.js'
 import * as wideBalances from './0004-wide-balances.js'
 import * as wideIds from './0005-wide-ids.js'
+import * as loginSceneExpiry from './0006-login-scene-expiry.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0003-exact-identifiers': exactIdentifiers,
   '0004-wide-balances': wideBalances,
   '0005-wide-ids': wideIds,
+  '0006-login-scene-expiry': loginSceneExpiry,
 }
