@@ -67,6 +67,7 @@ export interface AppDeps {
 
 /** How long app waits for one Redis command before treating Redis as away. */
 export const REDIS_COMMAND_TIMEOUT_MS = 500
+export const REDIS_SOCKET_TIMEOUT_MS = 2000
 
 export async function buildApp({
   config,
@@ -111,6 +112,9 @@ export async function buildApp({
       // The gateway's client is stricter (250 ms, no offline queue: a push must be answered within WeChat's
       // 5 s); app keeps the queue so that commands sent while it connects at start wait for the connection.
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      // A timed-out command stays in ioredis's queue until Redis answers or the socket dies: a Redis that
+      // stalls without closing held every one of them. No data for 2 s with commands out: reconnect.
+      socketTimeout: REDIS_SOCKET_TIMEOUT_MS,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: true,
     })

@@ -86,6 +86,9 @@ export async function buildApp(options: {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: 250,
+      // A timed-out command stays queued until Redis answers or the socket dies: reconnect after 2 s of
+      // silence with commands out, or a stalled Redis holds every push's commands (~1.2 KB each).
+      socketTimeout: 2000,
     })
     redis.on('error', (error: unknown) => app.log.warn({ err: error }, 'redis error'))
     try {

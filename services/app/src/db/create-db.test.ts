@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { createDb, isDatabaseUnavailable } from './create-db.js'
+import { createTestDatabase, testDialects } from './test-databases.js'
 
 describe('createDb (SQLite)', () => {
   it('opens the file in WAL mode with every commit synced to disk', async () => {
@@ -43,5 +44,24 @@ describe('isDatabaseUnavailable', () => {
     )
     assert.equal(isDatabaseUnavailable(new TypeError('x is undefined')), false)
     assert.equal(isDatabaseUnavailable(undefined), false)
+  })
+
+  it('counts a query refused by a full MySQL pool queue as the database not keeping up (503)', async (t) => {
+    if (!testDialects().includes('mysql')) {
+      t.skip('TEST_DB_DIALECTS has no mysql')
+      return
+    }
+    const database = await createTestDatabase('mysql')
+    const db = createDb(database.config, { poolSize: 1, queueLimit: 1 })
+    try {
+      const slow = sql`select sleep(0.5)`.execute(db)
+      const queued = sql`select 1`.execute(db)
+      const refused = await sql`select 1`.execute(db).catch((error: unknown) => error)
+      assert.ok(isDatabaseUnavailable(refused), String(refused))
+      await Promise.all([slow, queued])
+    } finally {
+      await db.destroy()
+      await database.destroy()
+    }
   })
 })

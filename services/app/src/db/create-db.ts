@@ -7,7 +7,13 @@ import { createPool } from 'mysql2'
 import type { DbConfig } from '../config.js'
 import type { Database } from './database.js'
 
-export function createDb(config: DbConfig, options: { poolSize?: number } = {}): Kysely<Database> {
+/** How many queries may wait for one of the pool's connections before the next is refused (503). */
+export const DB_QUEUE_LIMIT = 1000
+
+export function createDb(
+  config: DbConfig,
+  options: { poolSize?: number; queueLimit?: number } = {},
+): Kysely<Database> {
   if (config.dialect === 'mysql') {
     const pool = createPool({
       host: config.host,
@@ -16,6 +22,9 @@ export function createDb(config: DbConfig, options: { poolSize?: number } = {}):
       password: config.password,
       database: config.database,
       connectionLimit: options.poolSize ?? 10,
+      // Requests waiting for a connection, at most (~10 KB each): a database that accepts and never
+      // answers queued them without end. Far above any load the pool serves (the bench's 200 connections).
+      queueLimit: options.queueLimit ?? DB_QUEUE_LIMIT,
       supportBigNumbers: true,
       charset: 'utf8mb4',
     })
@@ -81,6 +90,8 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
   const { code, message } = error as { code?: unknown; message?: unknown }
+  // mysql2's pool, past DB_QUEUE_LIMIT waiting queries (no code): the database is not keeping up.
+  if (message === 'Queue limit reached.') return true
   if (typeof code !== 'string') return false
   if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR')) return true
   // SQLite has no code of its own for a missing table: a database that was never migrated.
