@@ -119,6 +119,26 @@ describe('spool worker', () => {
     assert.equal(second.worker.hasPending('u1'), false)
   })
 
+  it('while app turns deliveries away, lets one key probe for all; once one is taken, delivers every key', async () => {
+    let appUp = false
+    let attempts = 0
+    const delivered: string[] = []
+    const { worker } = await setup((entry) => {
+      attempts += 1
+      if (!appUp) return Promise.resolve('retry')
+      delivered.push(entry.key)
+      return Promise.resolve('done')
+    })
+    worker.start()
+    for (let i = 0; i < 40; i += 1) await worker.enqueue(`u${i}`, { n: i })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // A timer per key made each of the 40 try every ≤ 20 ms: ~600 attempts in 300 ms.
+    assert.ok(attempts < 100, `${attempts} attempts while app was away`)
+    appUp = true
+    await until(() => worker.depth() === 0)
+    assert.equal(new Set(delivered).size, 40)
+  })
+
   it('stops retrying once stopped', async () => {
     let calls = 0
     const { worker } = await setup(() => {
