@@ -56,6 +56,20 @@ describe('in-process dedupe store', () => {
     assert.equal(await store.isHeld('c'), true)
   })
 
+  it('keeps its queues to the live keys when one key is held again and again (a replayed push)', async () => {
+    let now = 1_000_000
+    const store = createMemoryDedupeStore({ now: () => now })
+    for (let i = 0; i < 100_000; i += 1) {
+      if (i % 100 === 0) now += 1
+      await store.hold(`query-aes:${i % 10}`, 601)
+    }
+    assert.equal(store.size(), 10)
+    assert.ok(store.queued() <= 2 * 10 + 1024, `${store.queued()} queue entries for 10 keys`)
+    now += 602_000
+    assert.equal(store.size(), 0)
+    assert.equal(store.queued(), 0)
+  })
+
   it('lets expired keys go, so it shrinks back as time passes', async () => {
     let now = 1_000_000
     const store = createMemoryDedupeStore({ now: () => now })

@@ -41,20 +41,45 @@ interface ExpiryQueue {
  */
 export function createMemoryDedupeStore(
   options: MemoryDedupeOptions = {},
-): DedupeStore & { size(): number } {
+): DedupeStore & { size(): number; queued(): number } {
   const { maxEntries = 100_000, now = Date.now } = options
   const expiries = new Map<string, number>()
   const queues = new Map<number, ExpiryQueue>()
+  /** Entries in all queues, stale ones included (a key held again leaves its old entry behind). */
+  let queued = 0
 
   /** Drops the front entry of `queue`: its key too, unless the key has moved on since. */
   const dropFront = (queue: ExpiryQueue): void => {
     const key = queue.keys[queue.head] as string
     if (expiries.get(key) === queue.expiries[queue.head]) expiries.delete(key)
     queue.head += 1
+    queued -= 1
     if (queue.head >= 1024 && queue.head * 2 >= queue.keys.length) {
       queue.keys = queue.keys.slice(queue.head)
       queue.expiries = queue.expiries.slice(queue.head)
       queue.head = 0
+    }
+  }
+
+  const dropStale = (): void => {
+    queued = 0
+    const kept = new Set<string>()
+    for (const queue of queues.values()) {
+      const keys: string[] = []
+      const times: number[] = []
+      for (let i = queue.head; i < queue.keys.length; i += 1) {
+        const key = queue.keys[i] as string
+        const expiry = queue.expiries[i] as number
+        if (expiries.get(key) === expiry && !kept.has(key)) {
+          kept.add(key)
+          keys.push(key)
+          times.push(expiry)
+        }
+      }
+      queue.keys = keys
+      queue.expiries = times
+      queue.head = 0
+      queued += keys.length
     }
   }
 
@@ -83,6 +108,8 @@ export function createMemoryDedupeStore(
 
   const remember = (key: string, ttlS: number, at: number): void => {
     const expiry = at + ttlS * 1000
+    // Held again within the same millisecond: the entry already queued says it all.
+    if (expiries.get(key) === expiry) return
     expiries.set(key, expiry)
     let queue = queues.get(ttlS)
     if (queue === undefined) {
@@ -91,6 +118,10 @@ export function createMemoryDedupeStore(
     }
     queue.keys.push(key)
     queue.expiries.push(expiry)
+    queued += 1
+    // One key held again and again (a retried or replayed push) leaves a stale entry each time, which
+    // would wait out the whole TTL: past twice the live keys, the queues keep only live entries.
+    if (queued > 2 * expiries.size + 1024) dropStale()
     while (expiries.size > maxEntries) {
       const first = soonest()
       if (first === undefined) break
@@ -130,6 +161,10 @@ export function createMemoryDedupeStore(
     size() {
       dropExpired(now())
       return expiries.size
+    },
+    /** Entries in its expiry queues, stale ones included: what its memory is. */
+    queued() {
+      return queued
     },
     close() {
       expiries.clear()
