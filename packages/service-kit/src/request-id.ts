@@ -17,4 +17,3 @@ export function createGenReqId(header: string = REQUEST_ID_HEADER) {
     return isValidRequestId(given) ? given : randomUUID()
   }
 }
-
