@@ -27,13 +27,23 @@ function flakyStore(now: () => number) {
   }
 }
 
+/** One gateway's marks: its own store, over the shared one. */
+function gatewayMarks(shared: DedupeStore, now: () => number, failClosed = true) {
+  return createEncryptedQueryMarks({
+    local: createMemoryDedupeStore({ now }),
+    shared,
+    failClosed,
+    log: silent,
+    now,
+  })
+}
+
 describe('encrypted query marks', () => {
   it('shares a mark with every gateway through the shared store', async () => {
     const now = () => 1_000_000
     const { shared } = flakyStore(now)
-    const options = { shared, failClosed: true, log: silent, now }
-    const one = createEncryptedQueryMarks({ ...options, local: createMemoryDedupeStore({ now }) })
-    const two = createEncryptedQueryMarks({ ...options, local: createMemoryDedupeStore({ now }) })
+    const one = gatewayMarks(shared, now)
+    const two = gatewayMarks(shared, now)
     await one.mark('sig-a', 601)
     assert.equal(await two.wasMarked('sig-a'), true)
     assert.equal(await two.wasMarked('sig-b'), false)
@@ -42,13 +52,7 @@ describe('encrypted query marks', () => {
   it('while the shared store is away: its own marks still hold, and an unknown query is refused (503)', async () => {
     const now = () => 1_000_000
     const flaky = flakyStore(now)
-    const marks = createEncryptedQueryMarks({
-      local: createMemoryDedupeStore({ now }),
-      shared: flaky.shared,
-      failClosed: true,
-      log: silent,
-      now,
-    })
+    const marks = gatewayMarks(flaky.shared, now)
     flaky.setDown(true)
     await marks.mark('sig-a', 601)
     assert.equal(await marks.wasMarked('sig-a'), true)
@@ -62,13 +66,7 @@ describe('encrypted query marks', () => {
   it('without decryption (plaintext mode) a query the store cannot vouch for is taken', async () => {
     const now = () => 1_000_000
     const flaky = flakyStore(now)
-    const marks = createEncryptedQueryMarks({
-      local: createMemoryDedupeStore({ now }),
-      shared: flaky.shared,
-      failClosed: false,
-      log: silent,
-      now,
-    })
+    const marks = gatewayMarks(flaky.shared, now, false)
     flaky.setDown(true)
     assert.equal(await marks.wasMarked('sig-other'), false)
   })
@@ -77,9 +75,8 @@ describe('encrypted query marks', () => {
     let clock = 1_000_000
     const now = () => clock
     const flaky = flakyStore(now)
-    const options = { shared: flaky.shared, failClosed: true, log: silent, now }
-    const one = createEncryptedQueryMarks({ ...options, local: createMemoryDedupeStore({ now }) })
-    const two = createEncryptedQueryMarks({ ...options, local: createMemoryDedupeStore({ now }) })
+    const one = gatewayMarks(flaky.shared, now)
+    const two = gatewayMarks(flaky.shared, now)
     flaky.setDown(true)
     await one.mark('sig-missed', 601)
     await one.mark('sig-gone', 2)
